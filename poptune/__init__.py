@@ -1,0 +1,63 @@
+"""poptune: Population Based Training as a library.
+
+Example:
+    >>> import poptune as pt
+    >>> space = {"lr": pt.Float(1e-4, 1e-1, log=True), "width": pt.Int(16, 256, log=True)}
+"""
+
+__version__ = "0.1.0"
+
+from poptune import runners, strategies
+from poptune.callbacks import Callback
+from poptune.errors import CheckpointError, ConfigError, PoptuneError, RunDirError, RunFailedError, UsageError
+from poptune.member import Member
+from poptune.progress import Progress
+from poptune.result import ExploitRecord, FailureRecord, LineageRecord, MemberRecord, ReportRecord, Result
+from poptune.run import run
+from poptune.space import Choice, Float, Int, Space
+from poptune.strategies import (
+    Exploit,
+    Explore,
+    MemberView,
+    Perturb,
+    PerturbOrResample,
+    Resample,
+    Tournament,
+    Truncation,
+    TTest,
+)
+
+__all__ = [
+    "Callback",
+    "CheckpointError",
+    "Choice",
+    "ConfigError",
+    "ExploitRecord",
+    "Exploit",
+    "Explore",
+    "FailureRecord",
+    "Float",
+    "Int",
+    "LineageRecord",
+    "Member",
+    "MemberRecord",
+    "MemberView",
+    "Perturb",
+    "PerturbOrResample",
+    "PoptuneError",
+    "Progress",
+    "ReportRecord",
+    "Resample",
+    "Result",
+    "RunDirError",
+    "RunFailedError",
+    "Space",
+    "TTest",
+    "Tournament",
+    "Truncation",
+    "UsageError",
+    "__version__",
+    "run",
+    "runners",
+    "strategies",
+]

@@ -1,0 +1,36 @@
+"""Callbacks: objects told about every event of a live run (progress display, loggers).
+
+A callback never changes the run. Subclass :class:`Callback` and override what you need.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from poptune.scheduler import Population
+    from poptune.store import Event
+
+
+class Callback:
+    """Base class: every method is a no-op.
+
+    Example:
+        >>> import poptune as pt
+        >>> class PrintExploits(pt.Callback):
+        ...     def on_event(self, event, population):
+        ...         if event.kind == "exploit":
+        ...             print(f"member {event.member} copied member {event.data['source']}")
+    """
+
+    def on_start(self, config: dict, population: "Population", run_dir: str) -> None:
+        """The run (or a resumed session of it) starts; the population is already created."""
+
+    def on_event(self, event: "Event", population: "Population") -> None:
+        """An event was appended to the run log (and applied to ``population``)."""
+
+    def on_tick(self, population: "Population") -> None:
+        """Called a few times per second from the controller loop (to refresh a display)."""
+
+    def on_end(self, status: str, population: "Population") -> None:
+        """The session ended: ``"finished"``, ``"interrupted"`` or ``"failed"``."""

@@ -1,0 +1,55 @@
+"""Which checkpoint files may be deleted: those no member can ever load again."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from poptune.errors import ConfigError
+
+KEEP = ("last", "all")
+
+
+class Retention:
+    """Tracks, per member, the checkpoint holding its current state.
+
+    A member's current state is its own latest checkpoint, or after an exploit the source's
+    checkpoint it copied; it is what the member resumes from and what others copy. A file is
+    deletable once no member's current state points at it and it is not a final checkpoint.
+
+    Args:
+        keep: ``"last"`` deletes files as soon as they are unreachable; ``"all"`` never deletes.
+
+    Example:
+        >>> r = Retention("last")
+        >>> r.point(0, "a"), r.point(1, "a"), r.point(0, "b"), r.point(1, "c")
+        ([], [], [], ['a'])
+    """
+
+    def __init__(self, keep: str = "last"):
+        if keep not in KEEP:
+            raise ConfigError(f"keep_checkpoints must be one of {KEEP}, got {keep!r}")
+        self.keep = keep
+        self._current: dict[int, str] = {}
+        self._count: Counter[str] = Counter()
+        self._pinned: set[str] = set()
+
+    def point(self, member: int, ref: str) -> list[str]:
+        """Member's current state is now ``ref``; return the refs that became deletable."""
+        old = self._current.get(member)
+        if old == ref:
+            return []
+        self._current[member] = ref
+        self._count[ref] += 1
+        if old is None:
+            return []
+        self._count[old] -= 1
+        if self._count[old] > 0:
+            return []
+        del self._count[old]
+        if self.keep == "all" or old in self._pinned:
+            return []
+        return [old]
+
+    def pin(self, ref: str) -> None:
+        """Never delete ``ref`` (final checkpoints stay for the user)."""
+        self._pinned.add(ref)

@@ -1,0 +1,242 @@
+"""The controller: the loop between a runner, the scheduler, the run log and the checkpoints.
+
+It is the single writer of the run log. Every fact becomes an event that is appended to the
+store, applied to the population state, and shown to callbacks, in that order.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from poptune.callbacks import Callback
+from poptune.checkpoints import LocalCheckpoints, Retention
+from poptune.errors import CheckpointError, RunFailedError, UsageError
+from poptune.runners.base import Runner
+from poptune.runners.messages import CONTINUE, YIELD, Failure, Idle, Report, Restart, Task
+from poptune.scheduler import FAILED, FINISHED, Decision, Population, Scheduler
+from poptune.store import Event, Store
+from poptune.store import events as ev
+
+TICK_SECONDS = 0.2
+
+
+class Controller:
+    """Runs one session of a run until every member finished or failed.
+
+    Args:
+        train: The user's train function.
+        runner: Where it runs.
+        scheduler: PBT decisions.
+        population: Live population state (already holding the log's past events).
+        store: The run log.
+        checkpoints: Checkpoint files (for deletions by the retention policy).
+        retention: Which checkpoint files to keep.
+        budget, interval, burn_in: Step settings, copied into tasks.
+        seed: The run's seed (tasks derive theirs from it).
+        session: 0 for a new run, ``k`` for its ``k``-th resume (names checkpoint files).
+        retries: Failures a member may have before it is marked failed.
+        callbacks: Told about every event.
+    """
+
+    def __init__(
+        self,
+        *,
+        train: Callable,
+        runner: Runner,
+        scheduler: Scheduler,
+        population: Population,
+        store: Store,
+        checkpoints: LocalCheckpoints,
+        retention: Retention,
+        budget: int,
+        interval: int | None,
+        burn_in: int,
+        seed: int,
+        session: int,
+        retries: int,
+        callbacks: Sequence[Callback] = (),
+    ):
+        self.train, self.runner, self.scheduler = train, runner, scheduler
+        self.population, self.store = population, store
+        self.checkpoints, self.retention = checkpoints, retention
+        self.budget, self.interval, self.burn_in = budget, interval, burn_in
+        self.seed, self.session, self.retries = seed, session, retries
+        self.callbacks = list(callbacks)
+        self.running: set[int] = set()  # on a worker (including blocked at a barrier)
+        self.parked: set[int] = set()  # at a barrier, off any worker
+        self.blocked: set[int] = set()  # at a barrier, on a worker waiting for its reply
+        self._abort: BaseException | None = None
+        self._errors: dict[int, str] = {}
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> str:
+        """Run until done; return ``"finished"``. Raises on Ctrl-C, usage errors, total failure."""
+        status = "failed"
+        self.runner.start(self.train, self, str(self.checkpoints.root), len(self.population))
+        try:
+            last_tick = 0.0
+            # Wait for train calls to return too: code after the last step may still run.
+            while not self.population.done() or self.running:
+                self._dispatch()
+                if not self.running and not self.population.done():
+                    raise RuntimeError(
+                        f"poptune internal error: members {[s.id for s in self.population.active]} "
+                        f"are waiting but none can run (parked: {sorted(self.parked)})"
+                    )
+                self.runner.poll(TICK_SECONDS)
+                if self._abort is not None:
+                    raise self._abort
+                now = time.monotonic()
+                if now - last_tick >= TICK_SECONDS:
+                    last_tick = now
+                    for callback in self.callbacks:
+                        callback.on_tick(self.population)
+            if all(s.status == FAILED for s in self.population):
+                member = min(self._errors) if self._errors else 0
+                raise RunFailedError(
+                    f"every member failed; member {member} failed with:\n{self._errors.get(member, '')}"
+                    f"\nThe run directory keeps all reports; fix the cause and resume with resume=True."
+                )
+            status = "finished"
+            return status
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        finally:
+            self.runner.stop()
+            self._record([Event(ev.END, data={"status": status})])
+            for callback in self.callbacks:
+                callback.on_end(status, self.population)
+
+    def _dispatch(self) -> None:
+        while self.runner.free_slots() > 0:
+            waiting = self._runnable()
+            if not waiting:
+                return
+            state = min(waiting, key=lambda s: (s.ref_step, s.id))
+            self.running.add(state.id)
+            self.runner.submit(self.task(state.id))
+
+    def _runnable(self):
+        return [s for s in self.population.active if s.id not in self.running and s.id not in self.parked]
+
+    def task(self, member: int) -> Task:
+        """The task that runs ``member`` from its current state."""
+        state = self.population[member]
+        seed = np.random.SeedSequence([self.seed, 2, member, state.ref_step, state.failures])
+        return Task(
+            member=member,
+            hparams=dict(state.hparams),
+            ref=state.ref,
+            start=state.ref_step,
+            budget=self.budget,
+            interval=self.interval,
+            burn_in=self.burn_in,
+            seed=int(seed.generate_state(1)[0]),
+            generation=state.generation,
+            attempt=state.failures,
+            session=self.session,
+        )
+
+    # -- messages from the runner --------------------------------------------------------------
+
+    def on_report(self, report: Report) -> Any:
+        m = report.member
+        events = [Event(ev.REPORT, m, report.step, report.score, report.metrics, time=report.time)]
+        if report.ref is not None:
+            events.append(Event(ev.CHECKPOINT, m, report.step, data={"ref": report.ref}))
+        if report.final:
+            events.append(Event(ev.FINISH, m, report.step, data={"ref": report.ref}))
+        self._record(events)
+        if report.ref is not None:
+            self._point(m, report.ref)
+        if report.final:
+            self.retention.pin(report.ref)
+            self._deliver(self.scheduler.release(), current=None)
+            return None
+        if not report.ready:
+            return None
+        reply = self._deliver(self.scheduler.ready(m, report.step), current=m)
+        if reply is not None:
+            return reply
+        # Waiting at a barrier: give the worker to a member that can run, else hold it.
+        if self._runnable():
+            self.parked.add(m)
+            return YIELD
+        self.blocked.add(m)
+        return None
+
+    def on_failure(self, failure: Failure) -> None:
+        m = failure.member
+        self.running.discard(m)
+        self.blocked.discard(m)
+        state = self.population[m]
+        data = {
+            "error": failure.error,
+            "traceback": failure.traceback,
+            "attempt": state.failures + 1,
+            "crashed": failure.crashed,
+            "kind": failure.kind,
+        }
+        self._record([Event(ev.FAILURE, m, failure.step, data=data)])
+        if failure.usage:
+            error_class = CheckpointError if failure.kind == "CheckpointError" else UsageError
+            self._abort = error_class(failure.error.split(": ", 1)[-1])
+            return
+        if state.status == FINISHED:
+            return  # code after the last step raised; every step is already recorded
+        self._errors.setdefault(m, failure.traceback or failure.error)
+        if state.failures > self.retries:
+            self._record([Event(ev.FAILED, m, failure.step, data={"error": failure.error})])
+            self.parked.discard(m)
+            self._deliver(self.scheduler.release(), current=None)
+        elif self.scheduler.is_waiting(m):
+            self.parked.add(m)  # its checkpoint at the barrier is saved; it waits off-worker
+
+    def on_idle(self, idle: Idle) -> None:
+        self.running.discard(idle.member)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _deliver(self, decisions: list[Decision], current: int | None) -> Any:
+        """Record decisions, then answer each decided member; return the reply for ``current``."""
+        for decision in decisions:
+            if decision.source is not None:
+                self._record([Event(ev.EXPLOIT, decision.member, decision.step, data=decision.event_data())])
+                self._point(decision.member, decision.ref)
+        answer = None
+        for decision in decisions:
+            m = decision.member
+            if m in self.parked:
+                self.parked.discard(m)  # it runs from its new state when a worker is free
+                continue
+            reply = self._placement(m, exploited=decision.source is not None)
+            if m == current:
+                answer = reply
+            elif m in self.blocked:
+                self.blocked.discard(m)
+                self.runner.reply(m, reply)
+        return answer
+
+    def _placement(self, member: int, exploited: bool) -> Any:
+        """Keep the worker, or yield it to a member that is further behind."""
+        step = self.population[member].ref_step
+        if any(s.ref_step < step for s in self._runnable() if s.id != member):
+            return YIELD
+        return Restart(self.task(member)) if exploited else CONTINUE
+
+    def _point(self, member: int, ref: str) -> None:
+        for dead in self.retention.point(member, ref):
+            self.checkpoints.delete(dead)
+            self._record([Event(ev.CHECKPOINT_DELETED, member, data={"ref": dead})])
+
+    def _record(self, events: list[Event]) -> None:
+        self.store.append(events)
+        for event in events:
+            self.population.apply(event)
+            for callback in self.callbacks:
+                callback.on_event(event, self.population)

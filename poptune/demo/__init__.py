@@ -1,0 +1,1 @@
+"""Ready-made problems: the PBT paper's toy problem and the digits demo."""

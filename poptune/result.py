@@ -1,0 +1,345 @@
+"""What a run found, read back from its log: members, reports, exploits, lineage, schedule."""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from poptune.checkpoints import LocalCheckpoints, loads
+from poptune.errors import PoptuneError
+from poptune.scheduler import FAILED, FINISHED, Population
+from poptune.space import Space
+from poptune.store import Event, Store, store_path
+from poptune.store import events as ev
+
+CHECKPOINT_DIR = "checkpoints"
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    """A member at the end of the run (or now, for a run in progress).
+
+    Attributes:
+        id: Member id.
+        hparams: Hyperparameters it trained with last.
+        score: Latest score.
+        step: Last reported step.
+        generation: Exploits along its lineage.
+        parent: Member it copied last, or ``None``.
+        status: ``"finished"``, ``"failed"`` or ``"pending"`` (not done yet).
+        exploits: Times it copied another member.
+        copied: Times other members copied it.
+    """
+
+    id: int
+    hparams: dict
+    score: float
+    step: int
+    generation: int
+    parent: int | None
+    status: str
+    exploits: int
+    copied: int
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    """One step of one member: ``score``, extra ``metrics`` and wall-clock ``time``."""
+
+    member: int
+    step: int
+    score: float
+    metrics: dict = field(default_factory=dict)
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class ExploitRecord:
+    """Member ``target`` copied ``source`` at its step ``step``.
+
+    ``source_step`` is the source's step when its copied state was saved; ``old``, ``copied``
+    and ``new`` are the target's hyperparameters before, the source's, and after explore.
+    """
+
+    target: int
+    source: int
+    step: int
+    source_step: int
+    old: dict
+    copied: dict
+    new: dict
+    generation: int
+    time: float
+
+
+@dataclass(frozen=True)
+class LineageRecord:
+    """One stretch of a lineage: ``member`` trained the model from ``start`` to ``end``.
+
+    ``start``/``end`` count training steps the model received (they equal the member's own
+    steps unless a source was copied while ahead or behind). ``hparams`` were in use on the
+    stretch, ``generation`` is the member's generation there.
+    """
+
+    member: int
+    generation: int
+    start: int
+    end: int
+    hparams: dict
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """A failed attempt of a member: the error, its traceback, and whether the worker died."""
+
+    member: int
+    step: int
+    error: str
+    traceback: str
+    attempt: int
+    crashed: bool
+    time: float
+
+
+class Result:
+    """A run read back from its directory. Works on finished, interrupted and crashed runs.
+
+    Example:
+        >>> import poptune as pt, tempfile
+        >>> def train(member):
+        ...     x = member.checkpoint or 0.0
+        ...     for step in member.steps():
+        ...         x += member.hparams["lr"]
+        ...         member.report(x, checkpoint=x)
+        >>> run_dir = tempfile.mkdtemp()
+        >>> _ = pt.run(train, {"lr": pt.Float(0.01, 0.1)}, population=4, steps=8, interval=2,
+        ...            runner="inline", dir=run_dir, seed=0, progress=False)
+        >>> result = pt.Result.load(run_dir)
+        >>> len(result.reports), result.status
+        (32, 'finished')
+        >>> result.schedule()[0][0]
+        0
+    """
+
+    def __init__(self, events: list[Event], run_dir: str | os.PathLike | None = None):
+        runs = [e for e in events if e.kind == ev.RUN]
+        if not runs:
+            raise PoptuneError("the run log holds no run configuration")
+        self.dir = Path(run_dir) if run_dir is not None else None
+        self.events = events
+        self.config: dict = dict(runs[0].data)
+        sessions = [e for e in events if e.kind in (ev.RUN, ev.RESUME)]
+        self.config.update({k: v for k, v in sessions[-1].data.items() if k in ("steps", "interval")})
+        self.space = Space.from_description(self.config["space"])
+        self.direction: str = self.config["direction"]
+        self._population = Population(self.direction, self.config["steps"])
+        self._population.apply_all(events)
+        self._index()
+
+    @classmethod
+    def load(cls, run_dir: str | os.PathLike) -> "Result":
+        """Read the run in ``run_dir`` (safe while the run is still going)."""
+        with Store(store_path(run_dir), readonly=True) as store:
+            return cls(store.read(), run_dir)
+
+    def _index(self) -> None:
+        latest: dict[tuple[int, int], Event] = {}
+        self._member_events: dict[int, Event] = {}
+        self._exploits_of: dict[int, list[Event]] = {}
+        self._writes: dict[str, list[Event]] = {}
+        for e in self.events:
+            if e.kind == ev.REPORT:
+                latest[(e.member, e.step)] = e
+            elif e.kind == ev.MEMBER:
+                self._member_events[e.member] = e
+            elif e.kind == ev.EXPLOIT:
+                self._exploits_of.setdefault(e.member, []).append(e)
+            elif e.kind == ev.CHECKPOINT:
+                self._writes.setdefault(e.data["ref"], []).append(e)
+        self.reports = [
+            ReportRecord(e.member, e.step, e.score, e.data, e.time) for _, e in sorted(latest.items())
+        ]
+        self.members = [
+            MemberRecord(
+                id=s.id,
+                hparams=dict(s.hparams),
+                score=s.score,
+                step=s.step,
+                generation=s.generation,
+                parent=s.parent,
+                status=s.status,
+                exploits=s.exploits,
+                copied=s.copied,
+            )
+            for s in sorted(self._population, key=lambda s: s.id)
+        ]
+        self.exploits = [
+            ExploitRecord(
+                target=e.member,
+                source=e.data["source"],
+                step=e.step,
+                source_step=e.data["source_step"],
+                old=e.data["old"],
+                copied=e.data["copied"],
+                new=e.data["new"],
+                generation=e.data["generation"],
+                time=e.time,
+            )
+            for e in self.events
+            if e.kind == ev.EXPLOIT
+        ]
+        self.failures = [
+            FailureRecord(
+                member=e.member,
+                step=e.step,
+                error=e.data.get("error", ""),
+                traceback=e.data.get("traceback", ""),
+                attempt=e.data.get("attempt", 0),
+                crashed=e.data.get("crashed", False),
+                time=e.time,
+            )
+            for e in self.events
+            if e.kind == ev.FAILURE
+        ]
+
+    # -- summaries ---------------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        """``"finished"``, ``"interrupted"``, ``"failed"``, ``"running"`` or ``"crashed"``."""
+        last_session = max(i for i, e in enumerate(self.events) if e.kind in (ev.RUN, ev.RESUME))
+        ends = [e for e in self.events[last_session:] if e.kind == ev.END]
+        if ends:
+            return ends[-1].data.get("status", "finished")
+        session = self.events[last_session].data
+        return "running" if _alive(session.get("pid"), session.get("host")) else "crashed"
+
+    @property
+    def best(self) -> MemberRecord:
+        """The member with the best latest score (finished members first; NaN never wins)."""
+        if not self.members:
+            raise PoptuneError("the run has no members yet")
+        pool = [m for m in self.members if m.status == FINISHED] or [
+            m for m in self.members if m.status != FAILED and m.step > 0
+        ] or self.members
+        sign = 1.0 if self.direction == "maximize" else -1.0
+        return max(pool, key=lambda m: (sign * m.score if math.isfinite(m.score) else -math.inf, -m.id))
+
+    def member(self, member: int) -> MemberRecord:
+        """The record of member ``member``."""
+        for record in self.members:
+            if record.id == member:
+                return record
+        raise PoptuneError(f"no member {member}; members are 0..{len(self.members) - 1}")
+
+    # -- lineage and schedule ------------------------------------------------------------------
+
+    def lineage(self, member: int | None = None) -> list[LineageRecord]:
+        """The chain of members that trained ``member``'s model (default: the best), oldest first.
+
+        Each record is a stretch trained by one member with one set of hyperparameters; a change
+        of member is an exploit, a change of hyperparameters at the same member too (explore).
+        """
+        m = self.best.id if member is None else self.member(member).id
+        state = self._population[m]
+        return self._stretches(m, state.step, len(self.events) + 1)
+
+    def schedule(self, member: int | None = None) -> list[tuple[int, dict]]:
+        """Hyperparameters along ``member``'s lineage (default: the best): ``[(step, hparams)]``.
+
+        ``hparams`` were in use from training step ``step + 1`` on; the first entry has step 0.
+        Replaying this schedule from scratch retraces the lineage (see ``poptune.replay``).
+        """
+        schedule: list[tuple[int, dict]] = []
+        for stretch in self.lineage(member):
+            if stretch.end <= stretch.start and schedule:
+                continue
+            if not schedule or schedule[-1][1] != stretch.hparams:
+                schedule.append((stretch.start, dict(stretch.hparams)))
+        return schedule
+
+    def _stretches(self, member: int, step: int, before_seq: int) -> list[LineageRecord]:
+        """Stretches of the model ``member`` held after training to its step ``step``, as known
+        at log position ``before_seq``."""
+        exploits = [
+            e for e in self._exploits_of.get(member, []) if e.step < step and (e.seq or 0) < before_seq
+        ]
+        if not exploits:
+            origin = self._member_events[member].data
+            return [LineageRecord(member, origin.get("generation", 0), 0, step, dict(origin["hparams"]))]
+        last = exploits[-1]
+        written = [w for w in self._writes.get(last.data["ref"], []) if (w.seq or 0) < (last.seq or 0)]
+        if written:
+            base = self._stretches(written[-1].member, written[-1].step, written[-1].seq or 0)
+        else:  # the copied file predates the log (cannot happen in a run poptune wrote)
+            base = []
+        age = last.data["source_age"]
+        mine = LineageRecord(member, last.data["generation"], age, age + step - last.step, dict(last.data["new"]))
+        return [*base, mine]
+
+    # -- data access ---------------------------------------------------------------------------
+
+    def checkpoint(self, member: int | None = None) -> Any:
+        """Load ``member``'s latest saved state (default: the best member's final model)."""
+        if self.dir is None:
+            raise PoptuneError("this result has no run directory to load checkpoints from")
+        m = self.best.id if member is None else self.member(member).id
+        ref = self._population[m].ref
+        if ref is None:
+            raise PoptuneError(f"member {m} has no checkpoint yet")
+        return loads(LocalCheckpoints(self.dir / CHECKPOINT_DIR).load(ref), f"member {m}")
+
+    def hparams_at(self, member: int, step: int) -> dict:
+        """Hyperparameters ``member`` trained its step ``step`` with."""
+        hparams = self._member_events[member].data["hparams"]
+        for e in self._exploits_of.get(member, []):
+            if e.step < step:
+                hparams = e.data["new"]
+        return dict(hparams)
+
+    def to_pandas(self):
+        """Reports as a ``pandas.DataFrame``: member, step, score, time, metrics, and the
+        hyperparameters in use as ``hparams/<name>`` columns."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise PoptuneError("to_pandas() needs pandas: pip install 'poptune[pandas]'") from None
+        rows = []
+        for r in self.reports:
+            row = {"member": r.member, "step": r.step, "score": r.score, "time": r.time}
+            row.update(r.metrics)
+            row.update({f"hparams/{k}": v for k, v in self.hparams_at(r.member, r.step).items()})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def summary(self) -> str:
+        """A few lines: status, best member, its hyperparameters."""
+        best = self.best
+        return (
+            f"run {self.dir} ({self.status}): {len(self.members)} members x {self.config['steps']} steps, "
+            f"{len(self.exploits)} exploits, {len(self.failures)} failures\n"
+            f"best: member {best.id} score {best.score:.6g} at step {best.step}, hparams {best.hparams}"
+        )
+
+    def __repr__(self) -> str:
+        try:
+            best = self.best
+            return f"<Result {self.dir} status={self.status} best=member {best.id} score={best.score:.6g}>"
+        except PoptuneError:
+            return f"<Result {self.dir} status={self.status}>"
+
+
+def _alive(pid: Any, host: Any) -> bool:
+    if not isinstance(pid, int) or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,69 @@
+"""Run every member in the calling process, one task at a time (deterministic; for tests and
+debugging: breakpoints and print statements work as usual)."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Callable
+
+from poptune.checkpoints import LocalCheckpoints
+from poptune.runners.base import Handler, Runner
+from poptune.runners.messages import Failure, Idle, Report, Task
+from poptune.runners.worker import run_task
+
+
+class Inline(Runner):
+    """Sequential runner in the calling process.
+
+    A population larger than one is time-multiplexed: each member runs until its next ready
+    step, then the least advanced member runs. With a fixed seed and a deterministic train
+    function, two runs give identical results.
+
+    Example:
+        >>> import poptune as pt
+        >>> runner = pt.runners.Inline()
+    """
+
+    name = "inline"
+
+    def start(self, train: Callable, handler: Handler, checkpoint_root: str, population: int) -> None:
+        self._train = train
+        self._channel = _InlineChannel(handler)
+        self._checkpoints = LocalCheckpoints(checkpoint_root)
+        self._queue: deque[Task] = deque()
+
+    def free_slots(self) -> int:
+        return 0 if self._queue else 1
+
+    def submit(self, task: Task) -> None:
+        self._queue.append(task)
+
+    def poll(self, timeout: float) -> None:
+        if self._queue:
+            run_task(self._train, self._queue.popleft(), self._channel, self._checkpoints)
+
+    def reply(self, member: int, reply: Any) -> None:
+        raise RuntimeError("poptune internal error: the inline runner cannot answer later")
+
+    def stop(self) -> None:
+        self._queue.clear()
+
+
+class _InlineChannel:
+    def __init__(self, handler: Handler):
+        self.handler = handler
+
+    def report(self, report: Report) -> Any:
+        reply = self.handler.on_report(report)
+        if report.ready and reply is None:
+            raise RuntimeError("poptune internal error: the inline runner got no reply at a ready step")
+        return reply
+
+    def alive(self) -> None:
+        pass  # the controller is this process
+
+    def failure(self, failure: Failure) -> None:
+        self.handler.on_failure(failure)
+
+    def idle(self, idle: Idle) -> None:
+        self.handler.on_idle(idle)

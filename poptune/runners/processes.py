@@ -1,0 +1,238 @@
+"""Run members in a pool of local worker processes (the default runner).
+
+Workers live for the whole run: after an exploit a worker calls ``train`` again with the new
+hyperparameters and the copied state, without starting a process. On Linux workers are
+forked, so the train function may be a closure or a lambda and the parent's imports (torch...)
+are inherited, which keeps the time to the first step in milliseconds.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import signal
+import sys
+from multiprocessing import connection
+from typing import Any, Callable
+
+from poptune.checkpoints import LocalCheckpoints
+from poptune.errors import ConfigError
+from poptune.runners.base import Handler, Runner
+from poptune.runners.messages import Failure, Idle, Report, Restart, Task
+from poptune.runners.worker import run_task
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+class Processes(Runner):
+    """A pool of worker processes on this machine.
+
+    A population larger than the pool is time-multiplexed: a worker runs a member until its
+    next ready step, then takes the least advanced member waiting. A worker that dies (killed,
+    segfault, out of memory) is replaced and its member retried from its last checkpoint.
+
+    Args:
+        workers: Number of processes; default ``os.cpu_count()``, at most the population.
+        start_method: ``"fork"`` (default where available), ``"forkserver"`` or ``"spawn"``.
+            With ``"spawn"`` the train function must be importable (defined at module level).
+        threads: Math-library threads per worker (torch, OpenMP, MKL); default
+            ``cpu_count // workers`` so workers do not oversubscribe the cores.
+
+    Example:
+        >>> import poptune as pt
+        >>> runner = pt.runners.Processes(workers=2)
+    """
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None, start_method: str | None = None, threads: int | None = None):
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+            raise ConfigError(f"Processes: workers must be a positive integer or None, got {workers!r}")
+        methods = mp.get_all_start_methods()
+        if start_method is not None and start_method not in methods:
+            raise ConfigError(f"Processes: start_method must be one of {methods}, got {start_method!r}")
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise ConfigError(f"Processes: threads must be a positive integer or None, got {threads!r}")
+        self.workers = workers
+        self.start_method = start_method or ("fork" if "fork" in methods else "spawn")
+        self.threads = threads
+        self._pool: list[_Worker] = []
+
+    def start(self, train: Callable, handler: Handler, checkpoint_root: str, population: int) -> None:
+        size = min(self.workers or os.cpu_count() or 1, population)
+        if self.start_method != "fork":
+            try:
+                pickle.dumps(train)
+            except Exception as err:
+                raise ConfigError(
+                    f"Processes(start_method={self.start_method!r}): the train function cannot be "
+                    f"sent to worker processes ({err}); define it at module level, or use "
+                    f"start_method='fork' or runner='inline'"
+                ) from None
+        self._ctx = mp.get_context(self.start_method)
+        self._train, self._handler, self._root = train, handler, checkpoint_root
+        self._thread_count = self.threads or max(1, (os.cpu_count() or 1) // size)
+        self._pool = [self._spawn(i) for i in range(size)]
+
+    def _spawn(self, index: int) -> "_Worker":
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(
+            target=_worker_main,
+            args=(child, self._train, self._root, self._thread_count),
+            name=f"poptune-worker-{index}",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        return _Worker(index, process, parent)
+
+    def free_slots(self) -> int:
+        return sum(w.member is None for w in self._pool)
+
+    def submit(self, task: Task) -> None:
+        worker = next(w for w in self._pool if w.member is None)
+        worker.member, worker.step = task.member, task.start
+        worker.conn.send(task)
+
+    def poll(self, timeout: float) -> None:
+        waitables = [w.conn for w in self._pool] + [w.process.sentinel for w in self._pool]
+        ready = set(connection.wait(waitables, timeout))
+        for worker in list(self._pool):
+            if worker.conn in ready:
+                self._drain(worker)
+            if worker.process.sentinel in ready or not worker.process.is_alive():
+                self._drain(worker)
+                self._replace(worker)
+
+    def _drain(self, worker: "_Worker") -> None:
+        while True:
+            try:
+                if worker.conn.closed or not worker.conn.poll():
+                    return
+                message = worker.conn.recv()
+            except (EOFError, OSError):
+                return
+            if isinstance(message, Report):
+                worker.step = message.step
+                reply = self._handler.on_report(message)
+                if message.ready and reply is not None:
+                    self._send(worker, reply)
+            elif isinstance(message, Failure):
+                worker.member = None
+                self._handler.on_failure(message)
+            elif isinstance(message, Idle):
+                worker.member = None
+                self._handler.on_idle(message)
+
+    def _send(self, worker: "_Worker", reply: Any) -> None:
+        try:
+            worker.conn.send(reply)
+        except (BrokenPipeError, OSError):
+            pass  # the worker died; poll() notices and fails its member over
+        if isinstance(reply, Restart):
+            worker.member = reply.task.member
+
+    def _replace(self, worker: "_Worker") -> None:
+        member, step, code = worker.member, worker.step, worker.process.exitcode
+        worker.conn.close()
+        worker.process.join(timeout=1)
+        self._pool[self._pool.index(worker)] = self._spawn(worker.index)
+        if member is not None:
+            self._handler.on_failure(
+                Failure(
+                    member=member,
+                    step=step,
+                    error=f"WorkerDied: the worker process running member {member} exited with code {code}",
+                    crashed=True,
+                    kind="WorkerDied",
+                )
+            )
+
+    def reply(self, member: int, reply: Any) -> None:
+        for worker in self._pool:
+            if worker.member == member:
+                self._send(worker, reply)
+                return
+
+    def stop(self) -> None:
+        for worker in self._pool:
+            if worker.member is None and worker.process.is_alive():
+                try:
+                    worker.conn.send(None)
+                except (BrokenPipeError, OSError):
+                    pass
+            else:
+                worker.process.terminate()
+        for worker in self._pool:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+        self._pool = []
+
+    def pids(self) -> list[int]:
+        """Process ids of the workers (for monitoring, or for tests that kill one)."""
+        return [w.process.pid for w in self._pool]
+
+    def describe(self) -> dict:
+        return {"name": self.name, "workers": self.workers, "start_method": self.start_method}
+
+
+class _Worker:
+    def __init__(self, index: int, process, conn):
+        self.index, self.process, self.conn = index, process, conn
+        self.member: int | None = None
+        self.step = 0
+
+
+class _PipeChannel:
+    def __init__(self, conn):
+        self.conn = conn
+        self.parent = os.getppid()
+
+    def alive(self) -> None:
+        """Exit if the controller died (this worker was orphaned): nobody reads our reports."""
+        if os.getppid() != self.parent:
+            os._exit(1)
+
+    def _send(self, message: Any) -> None:
+        try:
+            self.conn.send(message)
+        except (BrokenPipeError, EOFError, OSError):
+            os._exit(1)  # the controller is gone: nobody is left to report to
+
+    def report(self, report: Report) -> Any:
+        self._send(report)
+        if not report.ready:
+            return None
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            os._exit(1)
+
+    def failure(self, failure: Failure) -> None:
+        self._send(failure)
+
+    def idle(self, idle: Idle) -> None:
+        self._send(idle)
+
+
+def _worker_main(conn, train: Callable, root: str, threads: int) -> None:
+    # Ctrl-C reaches the whole process group; the controller alone handles it and stops us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for var in _THREAD_VARS:
+        os.environ.setdefault(var, str(threads))
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+    checkpoints = LocalCheckpoints(root)
+    channel = _PipeChannel(conn)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        run_task(train, task, channel, checkpoints)

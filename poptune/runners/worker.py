@@ -1,0 +1,62 @@
+"""The worker side of every runner: call ``train`` for a task, and again after each restart."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable, Protocol
+
+from poptune.errors import UsageError
+from poptune.member import CheckpointIO, Member
+from poptune.runners.messages import Failure, Idle, Report, Restart, Task
+
+
+class WorkerChannel(Protocol):
+    def report(self, report: Report) -> Any: ...
+    def alive(self) -> None: ...
+    def failure(self, failure: Failure) -> None: ...
+    def idle(self, idle: Idle) -> None: ...
+
+
+def run_task(train: Callable, task: Task, channel: WorkerChannel, checkpoints: CheckpointIO) -> None:
+    """Run ``task``; when a ready point answers :class:`Restart`, call ``train`` again in place.
+
+    Exceptions from ``train`` become a :class:`Failure` message (the controller decides on a
+    retry); ``KeyboardInterrupt`` and ``SystemExit`` pass through.
+    """
+    while True:
+        member = Member(task, channel, checkpoints)
+        try:
+            train(member)
+            if member._outcome is None:
+                raise UsageError(_early_return(member, task))
+        except Exception as err:
+            channel.failure(
+                Failure(
+                    member=task.member,
+                    step=member.step,
+                    error=f"{type(err).__name__}: {err}",
+                    traceback=traceback.format_exc(),
+                    usage=isinstance(err, UsageError),
+                    kind=type(err).__name__,
+                )
+            )
+            return
+        if isinstance(member._outcome, Restart):
+            task = member._outcome.task
+            continue
+        channel.idle(Idle(task.member))
+        return
+
+
+def _early_return(member: Member, task: Task) -> str:
+    if member.step == task.start:
+        return (
+            f"member {task.member}: train() returned without calling member.report(); "
+            f"iterate `for step in member.steps():` and call member.report(score, checkpoint=...) "
+            f"once per step"
+        )
+    return (
+        f"member {task.member}: train() returned at step {member.step}, before the end of "
+        f"member.steps() (budget {task.budget}); do not break out of the loop: report a NaN "
+        f"score to have a bad member replaced"
+    )
