@@ -1,11 +1,16 @@
 """The controller: the loop between a runner, the scheduler, the run log and the checkpoints.
 
-It is the single writer of the run log. Every fact becomes an event that is appended to the
-store, applied to the population state, and shown to callbacks, in that order.
+It is the single writer of the run log. Every fact becomes an event that is applied to the
+population state, shown to callbacks, and committed to the store with the other events of the
+same poll cycle (one transaction, every report for the inline runner). A checkpoint file is
+deleted only after the event that released it is committed, so the log never points at a
+deleted file.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from typing import Any, Callable, Sequence
 
@@ -70,17 +75,22 @@ class Controller:
         self.blocked: set[int] = set()  # at a barrier, on a worker waiting for its reply
         self._abort: BaseException | None = None
         self._errors: dict[int, str] = {}
+        self._interrupted = False
+        self._pending: list[Event] = []  # recorded, not yet committed
+        self._dead: list[tuple[int, str]] = []  # released checkpoint files, deleted after commit
 
     # -- the loop ---------------------------------------------------------------------------
 
     def run(self) -> str:
         """Run until done; return ``"finished"``. Raises on Ctrl-C, usage errors, total failure."""
         status = "failed"
-        self.runner.start(self.train, self, str(self.checkpoints.root), len(self.population))
+        previous_handler = self._catch_ctrl_c()
         try:
+            self.runner.start(self.train, self, str(self.checkpoints.root), len(self.population))
             last_tick = 0.0
             # Wait for train calls to return too: code after the last step may still run.
             while not self.population.done() or self.running:
+                self._stop_if_interrupted()
                 self._dispatch()
                 if not self.running and not self.population.done():
                     raise RuntimeError(
@@ -88,6 +98,7 @@ class Controller:
                         f"are waiting but none can run (parked: {sorted(self.parked)})"
                     )
                 self.runner.poll(TICK_SECONDS)
+                self._flush()
                 if self._abort is not None:
                     raise self._abort
                 now = time.monotonic()
@@ -107,10 +118,34 @@ class Controller:
             status = "interrupted"
             raise
         finally:
-            self.runner.stop()
-            self._record([Event(ev.END, data={"status": status})])
-            for callback in self.callbacks:
-                callback.on_end(status, self.population)
+            try:
+                self.runner.stop()
+                self._flush()
+                self._record([Event(ev.END, data={"status": status})])
+                self._flush()
+                for callback in self.callbacks:
+                    callback.on_end(status, self.population)
+            finally:
+                if previous_handler is not None:
+                    signal.signal(signal.SIGINT, previous_handler)
+
+    def _catch_ctrl_c(self):
+        """First Ctrl-C: stop at the next safe point (log and state consistent). Second: now."""
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def handler(signum, frame):
+            if self._interrupted:
+                raise KeyboardInterrupt
+            self._interrupted = True
+
+        previous = signal.getsignal(signal.SIGINT)
+        signal.signal(signal.SIGINT, handler)
+        return previous
+
+    def _stop_if_interrupted(self) -> None:
+        if self._interrupted:
+            raise KeyboardInterrupt
 
     def _dispatch(self) -> None:
         while self.runner.free_slots() > 0:
@@ -145,6 +180,8 @@ class Controller:
     # -- messages from the runner --------------------------------------------------------------
 
     def on_report(self, report: Report) -> Any:
+        if self.runner.in_process:  # user code is on our stack: stop it here, before recording
+            self._stop_if_interrupted()
         m = report.member
         events = [Event(ev.REPORT, m, report.step, report.score, report.metrics, time=report.time)]
         if report.ref is not None:
@@ -154,6 +191,8 @@ class Controller:
         self._record(events)
         if report.ref is not None:
             self._point(m, report.ref)
+        if self.runner.in_process:
+            self._flush()  # user code runs between reports: commit each one
         if report.final:
             self.retention.pin(report.ref)
             self._deliver(self.scheduler.release(), current=None)
@@ -230,13 +269,22 @@ class Controller:
         return Restart(self.task(member)) if exploited else CONTINUE
 
     def _point(self, member: int, ref: str) -> None:
-        for dead in self.retention.point(member, ref):
-            self.checkpoints.delete(dead)
-            self._record([Event(ev.CHECKPOINT_DELETED, member, data={"ref": dead})])
+        self._dead.extend((member, dead) for dead in self.retention.point(member, ref))
 
     def _record(self, events: list[Event]) -> None:
-        self.store.append(events)
+        self._pending.extend(events)
         for event in events:
             self.population.apply(event)
             for callback in self.callbacks:
                 callback.on_event(event, self.population)
+
+    def _flush(self) -> None:
+        """Commit recorded events, then delete the checkpoint files they released."""
+        if self._pending:
+            self.store.append(self._pending)
+            self._pending = []
+        if self._dead:
+            dead, self._dead = self._dead, []
+            for member, ref in dead:
+                self.checkpoints.delete(ref)
+            self._record([Event(ev.CHECKPOINT_DELETED, member, data={"ref": ref}) for member, ref in dead])

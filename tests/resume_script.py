@@ -1,4 +1,4 @@
-"""Run by tests in a subprocess: python -m tests.resume_script DIR [resume]."""
+"""Run by tests in a subprocess: python -m tests.resume_script DIR [resume] [inline]."""
 
 import sys
 
@@ -13,7 +13,7 @@ if __name__ == "__main__":
         population=4,
         steps=40,
         interval=4,
-        runner=pt.runners.Processes(workers=2),
+        runner="inline" if "inline" in sys.argv[2:] else pt.runners.Processes(workers=2),
         dir=sys.argv[1],
         seed=0,
         resume="resume" in sys.argv[2:],

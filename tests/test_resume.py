@@ -106,8 +106,9 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(run_dir):
     assert 0 <= redone <= 4 * 4
 
 
-def test_ctrl_c_stops_cleanly_and_the_run_resumes(run_dir):
-    proc = _start(run_dir)
+@pytest.mark.parametrize("runner", ["inline", "processes"])
+def test_ctrl_c_stops_cleanly_and_the_run_resumes(run_dir, runner):
+    proc = _start(run_dir, runner)
     _wait_for_reports(run_dir, proc, 40)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)

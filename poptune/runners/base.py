@@ -32,6 +32,7 @@ class Runner:
     """
 
     name = "runner"
+    in_process = False  # True when train runs on the controller's own stack (inline)
 
     def start(self, train: Callable, handler: Handler, checkpoint_root: str, population: int) -> None:
         """Get ready to run ``population`` members of ``train``; checkpoints live under

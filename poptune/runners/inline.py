@@ -25,6 +25,7 @@ class Inline(Runner):
     """
 
     name = "inline"
+    in_process = True
 
     def start(self, train: Callable, handler: Handler, checkpoint_root: str, population: int) -> None:
         self._train = train

@@ -20,9 +20,13 @@ class Domain:
     """Base class of a hyperparameter domain.
 
     Subclasses implement :meth:`sample`, :meth:`perturb`, :meth:`validate` and :meth:`describe`.
+    ``explore=False`` makes a hyperparameter that is sampled once per member and copied with the
+    weights on exploit, but never perturbed or resampled: the way to search over things a model
+    cannot change mid-training (layer width, activation).
     """
 
     log: bool = False
+    explore: bool = True
 
     def sample(self, rng: np.random.Generator) -> Any:
         """Draw a value from the prior."""
@@ -63,6 +67,7 @@ class Float(Domain):
         high: Largest value; must be greater than ``low``.
         log: Sample uniformly in log space (for learning rates, weight decay...).
             Requires ``low > 0``.
+        explore: ``False``: sampled once per member, never changed by explore.
 
     Example:
         >>> import numpy as np, poptune as pt
@@ -73,7 +78,7 @@ class Float(Domain):
         0.1
     """
 
-    def __init__(self, low: float, high: float, log: bool = False):
+    def __init__(self, low: float, high: float, log: bool = False, explore: bool = True):
         low = _check_number("Float", "low", low)
         high = _check_number("Float", "high", high)
         if not low < high:
@@ -82,7 +87,7 @@ class Float(Domain):
             raise ConfigError(
                 f"Float: log=True needs low > 0, got low={low:g}; use log=False or a positive low"
             )
-        self.low, self.high, self.log = low, high, bool(log)
+        self.low, self.high, self.log, self.explore = low, high, bool(log), bool(explore)
 
     def sample(self, rng: np.random.Generator) -> float:
         if self.log:
@@ -105,13 +110,13 @@ class Float(Domain):
         return value
 
     def describe(self) -> dict:
-        return {"type": "Float", "low": self.low, "high": self.high, "log": self.log}
+        return {"type": "Float", "low": self.low, "high": self.high, "log": self.log, "explore": self.explore}
 
     def _clip(self, value: float) -> float:
         return float(min(max(value, self.low), self.high))
 
     def __repr__(self) -> str:
-        return f"Float({self.low:g}, {self.high:g}{', log=True' if self.log else ''})"
+        return f"Float({self.low:g}, {self.high:g}{', log=True' if self.log else ''}{_frozen(self)})"
 
 
 class Int(Domain):
@@ -121,6 +126,8 @@ class Int(Domain):
         low: Smallest value.
         high: Largest value; must be greater than ``low``.
         log: Sample uniformly in log space (for widths, batch sizes...). Requires ``low >= 1``.
+        explore: ``False``: sampled once per member, never changed by explore (for a layer
+            width: exploit copies it with the weights that fit it).
 
     Perturbation multiplies and rounds; when rounding would leave the value where it was, it
     moves one unit in the factor's direction, so small integers still explore.
@@ -134,7 +141,7 @@ class Int(Domain):
         3
     """
 
-    def __init__(self, low: int, high: int, log: bool = False):
+    def __init__(self, low: int, high: int, log: bool = False, explore: bool = True):
         for arg, value in (("low", low), ("high", high)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise ConfigError(f"Int: {arg} must be an integer, got {value!r}")
@@ -143,7 +150,7 @@ class Int(Domain):
             raise ConfigError(f"Int: low must be < high, got low={low}, high={high}")
         if log and low < 1:
             raise ConfigError(f"Int: log=True needs low >= 1, got low={low}")
-        self.low, self.high, self.log = low, high, bool(log)
+        self.low, self.high, self.log, self.explore = low, high, bool(log), bool(explore)
 
     def sample(self, rng: np.random.Generator) -> int:
         if self.log:
@@ -171,13 +178,13 @@ class Int(Domain):
         return value
 
     def describe(self) -> dict:
-        return {"type": "Int", "low": self.low, "high": self.high, "log": self.log}
+        return {"type": "Int", "low": self.low, "high": self.high, "log": self.log, "explore": self.explore}
 
     def _clip(self, value: int) -> int:
         return int(min(max(value, self.low), self.high))
 
     def __repr__(self) -> str:
-        return f"Int({self.low}, {self.high}{', log=True' if self.log else ''})"
+        return f"Int({self.low}, {self.high}{', log=True' if self.log else ''}{_frozen(self)})"
 
 
 class Choice(Domain):
@@ -185,7 +192,7 @@ class Choice(Domain):
 
     The list is taken as ordered: perturbation moves to a neighbouring option (for
     ``[16, 32, 64]`` from 32 to 16 or 64). Options must be JSON values (numbers, strings,
-    booleans, ``None``).
+    booleans, ``None``). ``explore=False`` samples it once per member and never changes it.
 
     Example:
         >>> import numpy as np, poptune as pt
@@ -194,7 +201,7 @@ class Choice(Domain):
         'gelu'
     """
 
-    def __init__(self, options: Sequence[Any]):
+    def __init__(self, options: Sequence[Any], explore: bool = True):
         if isinstance(options, (str, bytes)) or not isinstance(options, Sequence):
             raise ConfigError(f"Choice: options must be a list, got {options!r}")
         options = list(options)
@@ -208,6 +215,7 @@ class Choice(Domain):
         if len({json.dumps(o) for o in options}) != len(options):
             raise ConfigError(f"Choice: options must be distinct, got {options!r}")
         self.options = options
+        self.explore = bool(explore)
 
     def sample(self, rng: np.random.Generator) -> Any:
         return self.options[int(rng.integers(len(self.options)))]
@@ -225,7 +233,7 @@ class Choice(Domain):
         return self.options[self._index(value, f"hyperparameter {name!r}")]
 
     def describe(self) -> dict:
-        return {"type": "Choice", "options": list(self.options)}
+        return {"type": "Choice", "options": list(self.options), "explore": self.explore}
 
     def _index(self, value: Any, what: str) -> int:
         for i, option in enumerate(self.options):
@@ -237,16 +245,21 @@ class Choice(Domain):
         raise ConfigError(f"{what}: {value!r} is not one of {self.options!r}")
 
     def __repr__(self) -> str:
-        return f"Choice({self.options!r})"
+        return f"Choice({self.options!r}{_frozen(self)})"
+
+
+def _frozen(domain: Domain) -> str:
+    return "" if domain.explore else ", explore=False"
 
 
 def domain_from_description(description: dict) -> Domain:
     """Rebuild a domain from :meth:`Domain.describe` output (used when reading a stored run)."""
     kind = description.get("type")
+    explore = description.get("explore", True)
     if kind == "Float":
-        return Float(description["low"], description["high"], log=description["log"])
+        return Float(description["low"], description["high"], log=description["log"], explore=explore)
     if kind == "Int":
-        return Int(description["low"], description["high"], log=description["log"])
+        return Int(description["low"], description["high"], log=description["log"], explore=explore)
     if kind == "Choice":
-        return Choice(description["options"])
+        return Choice(description["options"], explore=explore)
     raise ConfigError(f"unknown domain description {description!r}")

@@ -61,6 +61,11 @@ class Space(Mapping[str, Any]):
         """The searched hyperparameters (constants left out)."""
         return {k: v for k, v in self._entries.items() if isinstance(v, Domain)}
 
+    @property
+    def explorable(self) -> dict[str, Domain]:
+        """The hyperparameters explore may change (domains without ``explore=False``)."""
+        return {k: v for k, v in self._entries.items() if isinstance(v, Domain) and v.explore}
+
     def sample(self, rng: np.random.Generator) -> dict[str, Any]:
         """Draw one full set of hyperparameters."""
         return {k: v.sample(rng) if isinstance(v, Domain) else v for k, v in self._entries.items()}

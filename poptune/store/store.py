@@ -96,7 +96,8 @@ class Store:
                 event.seq = cursor.lastrowid
             cursor.execute("COMMIT")
         except BaseException:
-            cursor.execute("ROLLBACK")
+            if self._db.in_transaction:
+                cursor.execute("ROLLBACK")
             raise
 
     def read(self, after: int = 0, kinds: Sequence[str] | None = None) -> list[Event]:

@@ -153,6 +153,12 @@ class FunctionExplore(Explore):
         if not isinstance(new, Mapping):
             raise UsageError(f"explore function {_name(self.fn)} returned {new!r}; return a dict")
         merged = {**hparams, **new}
+        frozen = [k for k in space if k not in space.explorable and merged[k] != hparams[k]]
+        if frozen:
+            raise UsageError(
+                f"explore function {_name(self.fn)} changed {frozen}, which the space declares "
+                f"constant or explore=False; leave them as they are"
+            )
         try:
             return space.validate(merged, f"explore function {_name(self.fn)}")
         except ConfigError as err:

@@ -37,7 +37,7 @@ class Perturb(Explore):
 
     def explore(self, hparams, space, rng):
         new = dict(hparams)
-        for name, domain in space.domains.items():
+        for name, domain in space.explorable.items():
             factor = self.factors[int(rng.integers(len(self.factors)))]
             new[name] = domain.perturb(hparams[name], factor, rng)
         return new

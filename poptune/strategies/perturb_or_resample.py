@@ -31,7 +31,7 @@ class PerturbOrResample(Explore):
 
     def explore(self, hparams, space, rng):
         new = dict(hparams)
-        for name, domain in space.domains.items():
+        for name, domain in space.explorable.items():
             if rng.random() < self.probability:
                 new[name] = domain.sample(rng)
             else:

@@ -78,3 +78,14 @@ def test_function_explore_is_validated():
 def test_bad_arguments(make, message):
     with pytest.raises(pt.ConfigError, match=message):
         make()
+
+
+def test_explore_false_hyperparameters_are_never_changed():
+    space = pt.Space({"lr": pt.Float(1e-4, 1e-1, log=True), "width": pt.Int(16, 256, explore=False)})
+    rng = np.random.default_rng(0)
+    h = {"lr": 0.01, "width": 64}
+    for strategy in (pt.Perturb(), pt.Resample(1.0), pt.PerturbOrResample(probability=0.5)):
+        for _ in range(20):
+            assert strategy.explore(h, space, rng)["width"] == 64
+    with pytest.raises(pt.UsageError, match=r"changed \['width'\].*explore=False"):
+        as_explore(lambda h, rng: {**h, "width": 32}).explore(h, space, rng)

@@ -1,0 +1,1 @@
+"""poptune benchmarks: each module writes results/<name>.json and results/<name>.md."""

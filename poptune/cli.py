@@ -1,0 +1,108 @@
+"""The ``poptune`` command: a thin layer over the public API.
+
+    poptune demo                 PBT vs random search on digits (the main demo)
+    poptune status DIR           members of a run, while it runs or after
+    poptune best DIR             best member, schedule and lineage as JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+import poptune as pt
+from poptune.progress import format_hparams, format_value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="poptune", description="Population Based Training: run, inspect, report.")
+    parser.add_argument("--version", action="version", version=f"poptune {pt.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="PBT vs random search on digits at equal compute")
+    demo.add_argument("--population", type=int, default=16, help="members per run (default 16)")
+    demo.add_argument("--steps", type=int, default=15, help="epochs per member (default 15)")
+    demo.add_argument("--interval", type=int, default=1, help="epochs between ready points (default 1)")
+    demo.add_argument("--seeds", type=int, default=5, help="seeds per method (default 5)")
+    demo.add_argument("--noise", type=float, default=0.3, help="share of randomized training labels (default 0.3)")
+    demo.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+    demo.add_argument("--dir", default="runs/demo", help="run directory (default runs/demo)")
+    demo.add_argument("--resume", action="store_true", help="continue an interrupted demo")
+    demo.set_defaults(handler=_demo)
+
+    status = commands.add_parser("status", help="table of a run's members (works while it runs)")
+    status.add_argument("dir")
+    status.set_defaults(handler=_status)
+
+    best = commands.add_parser("best", help="best member, its schedule and lineage, as JSON")
+    best.add_argument("dir")
+    best.add_argument("--member", type=int, default=None, help="another member than the best")
+    best.set_defaults(handler=_best)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args) or 0
+    except pt.PoptuneError as err:
+        print(f"poptune: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("poptune: interrupted; resume with the same command and --resume", file=sys.stderr)
+        return 130
+
+
+def _demo(args) -> int:
+    from poptune.demo.main import demo
+
+    demo(
+        population=args.population, steps=args.steps, interval=args.interval, seeds=args.seeds,
+        noise=args.noise, workers=args.workers, dir=args.dir, resume=args.resume,
+    )
+    return 0
+
+
+def _status(args) -> int:
+    result = pt.Result.load(args.dir)
+    console = Console(soft_wrap=True)
+    console.print(result.summary())
+    best_scores: dict[int, float] = {}
+    sign = 1.0 if result.direction == "maximize" else -1.0
+    for r in result.reports:
+        if math.isfinite(r.score) and sign * r.score > sign * best_scores.get(r.member, -sign * math.inf):
+            best_scores[r.member] = r.score
+    table = Table(box=None, header_style="bold")
+    for column in ("member", "status", "step", "score", "best", "gen", "exploits", "copied", "hyperparameters"):
+        table.add_column(column, justify="left" if column in ("status", "hyperparameters") else "right")
+    for m in sorted(result.members, key=lambda m: -sign * m.score if math.isfinite(m.score) else math.inf):
+        table.add_row(
+            str(m.id), m.status, f"{m.step}/{result.config['steps']}", format_value(m.score),
+            format_value(best_scores.get(m.id, math.nan)), str(m.generation), str(m.exploits), str(m.copied),
+            format_hparams(m.hparams),
+        )
+    console.print(table)
+    return 0
+
+
+def _best(args) -> int:
+    result = pt.Result.load(args.dir)
+    member = result.best if args.member is None else result.member(args.member)
+    out = {
+        "member": member.id,
+        "score": member.score,
+        "step": member.step,
+        "generation": member.generation,
+        "hparams": member.hparams,
+        "schedule": [{"step": step, "hparams": hparams} for step, hparams in result.schedule(member.id)],
+        "lineage": [vars(s) for s in result.lineage(member.id)],
+    }
+    print(json.dumps(out, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+import os
+import pickle
+
+import pytest
+
+import poptune as pt
+from poptune.checkpoints import LocalCheckpoints, Retention, dumps, loads, resolve
+
+
+def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path):
+    ckpts = LocalCheckpoints(tmp_path)
+    ref = ckpts.ref(1, 4)
+    ckpts.save(ref, b"first")
+    ckpts.save(ref, b"second")
+    assert ckpts.load(ref) == b"second"
+    assert os.listdir(tmp_path / "m0001") == ["s00000004.pkl"]
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    ckpts = LocalCheckpoints(tmp_path)
+    ref = ckpts.ref(0, 4)
+    ckpts.save(ref, b"good")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        ckpts.save(ref, b"bad")
+    monkeypatch.undo()
+    assert ckpts.load(ref) == b"good"
+    assert os.listdir(tmp_path / "m0000") == ["s00000004.pkl"]
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(pt.CheckpointError, match="is missing"):
+        LocalCheckpoints(tmp_path).load("m0000/s00000001.pkl")
+
+
+def test_serialization_errors_name_the_member():
+    assert loads(dumps({"w": [1, 2]}, "m"), "m") == {"w": [1, 2]}
+    with pytest.raises(pt.CheckpointError, match="member 3 at step 8: the checkpoint cannot be pickled"):
+        dumps(lambda: 0, "member 3 at step 8")
+    with pytest.raises(pt.CheckpointError, match="cannot be read back"):
+        loads(b"not a pickle", "member 3")
+    assert resolve(lambda: 5) == 5 and resolve(5) == 5
+    assert pickle.loads(dumps(5, "m")) == 5
+
+
+class TestRetention:
+    def test_a_file_is_released_when_nobody_points_at_it(self):
+        r = Retention("last")
+        assert r.point(0, "a") == []
+        assert r.point(1, "b") == []
+        assert r.point(1, "a") == ["b"]  # member 1 copied member 0's state
+        assert r.point(0, "c") == []  # member 1 still holds "a"
+        assert r.point(1, "d") == ["a"]
+
+    def test_pinned_and_keep_all_are_never_released(self):
+        r = Retention("last")
+        r.point(0, "final")
+        r.pin("final")
+        assert r.point(0, "next") == []
+        keep_all = Retention("all")
+        keep_all.point(0, "a")
+        assert keep_all.point(0, "b") == []
+
+    def test_bad_policy(self):
+        with pytest.raises(pt.ConfigError, match="keep_checkpoints must be one of"):
+            Retention("some")
