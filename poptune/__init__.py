@@ -7,12 +7,13 @@ Example:
 
 __version__ = "0.1.0"
 
-from poptune import runners, strategies
+from poptune import loggers, runners, strategies
 from poptune.callbacks import Callback
 from poptune.errors import CheckpointError, ConfigError, PoptuneError, RunDirError, RunFailedError, UsageError
 from poptune.member import Member
 from poptune.progress import Progress
 from poptune.result import ExploitRecord, FailureRecord, LineageRecord, MemberRecord, ReportRecord, Result
+from poptune.replay import replay
 from poptune.run import run
 from poptune.space import Choice, Float, Int, Space
 from poptune.strategies import (
@@ -57,6 +58,8 @@ __all__ = [
     "Truncation",
     "UsageError",
     "__version__",
+    "loggers",
+    "replay",
     "run",
     "runners",
     "strategies",

@@ -3,6 +3,9 @@
     poptune demo                 PBT vs random search on digits (the main demo)
     poptune status DIR           members of a run, while it runs or after
     poptune best DIR             best member, schedule and lineage as JSON
+    poptune plot DIR             PNG plots into DIR/plots
+    poptune report DIR           a self-contained HTML page, DIR/report.html
+    poptune export DIR           reports as CSV or Parquet
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from rich.console import Console
@@ -44,6 +48,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     best.add_argument("dir")
     best.add_argument("--member", type=int, default=None, help="another member than the best")
     best.set_defaults(handler=_best)
+
+    plot = commands.add_parser("plot", help="write PNG plots (scores, schedule, lineage, drift)")
+    plot.add_argument("dir")
+    plot.add_argument("--out", default=None, help="output folder (default DIR/plots)")
+    plot.set_defaults(handler=_plot)
+
+    report = commands.add_parser("report", help="write a self-contained HTML report")
+    report.add_argument("dir")
+    report.add_argument("--out", default=None, help="output file (default DIR/report.html)")
+    report.set_defaults(handler=_report)
+
+    export = commands.add_parser("export", help="write every report (one row per member and step)")
+    export.add_argument("dir")
+    export.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    export.add_argument("--out", default=None, help="output file (default DIR/reports.<format>)")
+    export.set_defaults(handler=_export)
 
     args = parser.parse_args(argv)
     try:
@@ -101,6 +121,38 @@ def _best(args) -> int:
         "lineage": [vars(s) for s in result.lineage(member.id)],
     }
     print(json.dumps(out, indent=2, default=str))
+    return 0
+
+
+def _plot(args) -> int:
+    from poptune.plots import save_all
+
+    out = args.out or str(Path(args.dir) / "plots")
+    for name, path in save_all(pt.Result.load(args.dir), out).items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def _report(args) -> int:
+    from poptune.report import write_report
+
+    print(write_report(args.dir, args.out))
+    return 0
+
+
+def _export(args) -> int:
+    if args.format == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise pt.PoptuneError("Parquet export needs pyarrow: pip install 'poptune[pandas]'") from None
+    frame = pt.Result.load(args.dir).to_pandas()
+    out = Path(args.out or Path(args.dir) / f"reports.{args.format}")
+    if args.format == "csv":
+        frame.to_csv(out, index=False)
+    else:
+        frame.to_parquet(out, index=False)
+    print(f"{len(frame)} rows -> {out}")
     return 0
 
 

@@ -42,6 +42,9 @@ class Controller:
         budget, interval, burn_in: Step settings, copied into tasks.
         seed: The run's seed (tasks derive theirs from it).
         session: 0 for a new run, ``k`` for its ``k``-th resume (names checkpoint files).
+        ready_at: Explicit ready steps (a fixed schedule's change steps), replacing ``interval``.
+        max_lag: A ready member more than this many steps ahead of the least advanced active
+            member waits until it is not (``None``: no limit).
         retries: Failures a member may have before it is marked failed.
         callbacks: Told about every event.
     """
@@ -63,12 +66,17 @@ class Controller:
         session: int,
         retries: int,
         callbacks: Sequence[Callback] = (),
+        ready_at: tuple[int, ...] | None = None,
+        max_lag: int | None = None,
     ):
         self.train, self.runner, self.scheduler = train, runner, scheduler
         self.population, self.store = population, store
         self.checkpoints, self.retention = checkpoints, retention
         self.budget, self.interval, self.burn_in = budget, interval, burn_in
         self.seed, self.session, self.retries = seed, session, retries
+        self.ready_at = ready_at
+        self.max_lag = max_lag
+        self.paced: dict[int, Any] = {}  # ahead of the others: its reply waits here
         self.callbacks = list(callbacks)
         self.running: set[int] = set()  # on a worker (including blocked at a barrier)
         self.parked: set[int] = set()  # at a barrier, off any worker
@@ -175,6 +183,7 @@ class Controller:
             generation=state.generation,
             attempt=state.failures,
             session=self.session,
+            ready_at=self.ready_at,
         )
 
     # -- messages from the runner --------------------------------------------------------------
@@ -193,6 +202,7 @@ class Controller:
             self._point(m, report.ref)
         if self.runner.in_process:
             self._flush()  # user code runs between reports: commit each one
+        self._release_paced()
         if report.final:
             self.retention.pin(report.ref)
             self._deliver(self.scheduler.release(), current=None)
@@ -201,6 +211,9 @@ class Controller:
             return None
         reply = self._deliver(self.scheduler.ready(m, report.step), current=m)
         if reply is not None:
+            if reply != YIELD and self._too_far_ahead(m, report.step) and not self.runner.in_process:
+                self.paced[m] = reply  # its worker waits; no other member needs it
+                return None
             return reply
         # Waiting at a barrier: give the worker to a member that can run, else hold it.
         if self._runnable():
@@ -213,6 +226,7 @@ class Controller:
         m = failure.member
         self.running.discard(m)
         self.blocked.discard(m)
+        self.paced.pop(m, None)
         state = self.population[m]
         data = {
             "error": failure.error,
@@ -235,16 +249,33 @@ class Controller:
             self._deliver(self.scheduler.release(), current=None)
         elif self.scheduler.is_waiting(m):
             self.parked.add(m)  # its checkpoint at the barrier is saved; it waits off-worker
+        self._release_paced()
 
     def on_idle(self, idle: Idle) -> None:
         self.running.discard(idle.member)
+        self._release_paced()
+
+    # -- pacing --------------------------------------------------------------------------------
+
+    def _too_far_ahead(self, member: int, step: int) -> bool:
+        if self.max_lag is None:
+            return False
+        others = [s.step for s in self.population.active if s.id != member]
+        return bool(others) and step - min(others) > self.max_lag
+
+    def _release_paced(self) -> None:
+        for m in list(self.paced):
+            if not self._too_far_ahead(m, self.population[m].step):
+                self.runner.reply(m, self.paced.pop(m))
 
     # -- helpers -------------------------------------------------------------------------------
 
     def _deliver(self, decisions: list[Decision], current: int | None) -> Any:
         """Record decisions, then answer each decided member; return the reply for ``current``."""
         for decision in decisions:
-            if decision.source is not None:
+            if decision.in_place:
+                self._record([Event(ev.EXPLORE, decision.member, decision.step, data=decision.event_data())])
+            elif decision.source is not None:
                 self._record([Event(ev.EXPLOIT, decision.member, decision.step, data=decision.event_data())])
                 self._point(decision.member, decision.ref)
         answer = None

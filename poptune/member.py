@@ -93,7 +93,7 @@ class Member:
     def is_checkpoint_step(self, step: int) -> bool:
         """Whether reporting ``step`` saves the member's state (ready steps and the last step)."""
         t = self._task
-        return is_ready_step(step, t.interval, t.burn_in, t.budget) or step == t.budget
+        return is_ready_step(step, t.interval, t.burn_in, t.budget, t.ready_at) or step == t.budget
 
     def steps(self) -> Iterator[int]:
         """Yield the step numbers this call should run, 1-based: ``step`` is the step's number.
@@ -143,7 +143,8 @@ class Member:
         if callable(checkpoint):
             self._live_checkpoint = checkpoint
         final = step == self.budget
-        ready = not final and is_ready_step(step, self._task.interval, self._task.burn_in, self.budget)
+        t = self._task
+        ready = not final and is_ready_step(step, t.interval, t.burn_in, self.budget, t.ready_at)
         ref = None
         if ready or final:
             state = checkpoint if checkpoint is not None else self._live_checkpoint

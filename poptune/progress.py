@@ -150,6 +150,9 @@ class Progress(Callback):
                 f"step {event.step}: member {event.member} copies member {d['source']}"
                 f" (gen {d['generation']}); explore: {format_hparams(changed) or 'no change'}"
             )
+        if event.kind == ev.EXPLORE:
+            changed = {k: v for k, v in d["new"].items() if d["old"].get(k) != v}
+            return f"step {event.step}: member {event.member} changes {format_hparams(changed)}"
         if event.kind == ev.FAILURE:
             return f"member {event.member} failed at step {event.step} (attempt {d.get('attempt')}): {d.get('error')}"
         if event.kind == ev.FAILED:

@@ -80,9 +80,10 @@ class ExploitRecord:
 class LineageRecord:
     """One stretch of a lineage: ``member`` trained the model from ``start`` to ``end``.
 
-    ``start``/``end`` count training steps the model received (they equal the member's own
-    steps unless a source was copied while ahead or behind). ``hparams`` were in use on the
-    stretch, ``generation`` is the member's generation there.
+    ``start``/``end`` count training steps the model received; ``own_start``/``own_end`` are the
+    same stretch in the member's own steps (they differ only when a source was copied while
+    ahead or behind). ``hparams`` were in use on the stretch, ``generation`` is the member's
+    generation there.
     """
 
     member: int
@@ -90,6 +91,8 @@ class LineageRecord:
     start: int
     end: int
     hparams: dict
+    own_start: int = 0
+    own_end: int = 0
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class Result:
         latest: dict[tuple[int, int], Event] = {}
         self._member_events: dict[int, Event] = {}
         self._exploits_of: dict[int, list[Event]] = {}
+        self._explores_of: dict[int, list[Event]] = {}
         self._writes: dict[str, list[Event]] = {}
         for e in self.events:
             if e.kind == ev.REPORT:
@@ -158,6 +162,8 @@ class Result:
                 self._member_events[e.member] = e
             elif e.kind == ev.EXPLOIT:
                 self._exploits_of.setdefault(e.member, []).append(e)
+            elif e.kind == ev.EXPLORE:
+                self._explores_of.setdefault(e.member, []).append(e)
             elif e.kind == ev.CHECKPOINT:
                 self._writes.setdefault(e.data["ref"], []).append(e)
         self.reports = [
@@ -270,16 +276,31 @@ class Result:
         ]
         if not exploits:
             origin = self._member_events[member].data
-            return [LineageRecord(member, origin.get("generation", 0), 0, step, dict(origin["hparams"]))]
-        last = exploits[-1]
-        written = [w for w in self._writes.get(last.data["ref"], []) if (w.seq or 0) < (last.seq or 0)]
-        if written:
-            base = self._stretches(written[-1].member, written[-1].step, written[-1].seq or 0)
-        else:  # the copied file predates the log (cannot happen in a run poptune wrote)
-            base = []
-        age = last.data["source_age"]
-        mine = LineageRecord(member, last.data["generation"], age, age + step - last.step, dict(last.data["new"]))
-        return [*base, mine]
+            base, own_start, age, hparams, since = [], 0, 0, origin["hparams"], 0
+            generation = origin.get("generation", 0)
+        else:
+            last = exploits[-1]
+            written = [w for w in self._writes.get(last.data["ref"], []) if (w.seq or 0) < (last.seq or 0)]
+            # (a copied file always has its write in the log when poptune wrote the run)
+            base = self._stretches(written[-1].member, written[-1].step, written[-1].seq or 0) if written else []
+            own_start, age, hparams, since = last.step, last.data["source_age"], last.data["new"], last.seq or 0
+            generation = last.data["generation"]
+        changes = [
+            e
+            for e in self._explores_of.get(member, [])
+            if own_start <= e.step < step and since < (e.seq or 0) < before_seq
+        ]
+        stretches = list(base)
+        start = own_start
+        for change in changes:
+            if change.step > start:
+                stretches.append(LineageRecord(member, generation, age + start - own_start,
+                                               age + change.step - own_start, dict(hparams), start, change.step))
+            start, hparams = change.step, change.data["new"]
+        stretches.append(
+            LineageRecord(member, generation, age + start - own_start, age + step - own_start, dict(hparams), start, step)
+        )
+        return stretches
 
     # -- data access ---------------------------------------------------------------------------
 
@@ -296,7 +317,8 @@ class Result:
     def hparams_at(self, member: int, step: int) -> dict:
         """Hyperparameters ``member`` trained its step ``step`` with."""
         hparams = self._member_events[member].data["hparams"]
-        for e in self._exploits_of.get(member, []):
+        changes = self._exploits_of.get(member, []) + self._explores_of.get(member, [])
+        for e in sorted(changes, key=lambda e: e.seq or 0):
             if e.step < step:
                 hparams = e.data["new"]
         return dict(hparams)

@@ -27,7 +27,9 @@ from poptune.strategies import Exploit, Explore, PerturbOrResample, Truncation, 
 CHECKPOINT_DIR = "checkpoints"
 DIRECTIONS = ("maximize", "minimize")
 # A resumed run must keep these; the rest (budget, interval, strategies...) may change.
-IDENTITY = ("space", "population", "direction")
+IDENTITY = ("space", "population", "direction", "schedule")
+DEFAULT_EXPLOIT = Truncation(0.2)
+DEFAULT_EXPLORE = PerturbOrResample()
 
 
 def run(
@@ -38,8 +40,8 @@ def run(
     steps: int = 100,
     interval: int | None = 10,
     direction: str = "maximize",
-    exploit: Exploit | Callable | None = Truncation(0.2),
-    explore: Explore | Callable = PerturbOrResample(),
+    exploit: Exploit | Callable | None = DEFAULT_EXPLOIT,
+    explore: Explore | Callable = DEFAULT_EXPLORE,
     runner: str | Runner = "processes",
     dir: str | os.PathLike | None = None,
     seed: int | None = None,
@@ -52,6 +54,9 @@ def run(
     retries: int = 2,
     keep_checkpoints: str = "last",
     callbacks: Sequence[Callback] = (),
+    schedule: Sequence[tuple[int, Mapping[str, Any]]] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    max_lag: int | None | str = "auto",
 ) -> Result:
     """Train a population with Population Based Training and return the :class:`Result`.
 
@@ -86,6 +91,16 @@ def run(
         keep_checkpoints: ``"last"`` deletes checkpoints no member can load any more (final ones
             are kept); ``"all"`` keeps every one.
         callbacks: Extra :class:`~poptune.Callback` objects (loggers...).
+        schedule: Instead of PBT, train every member on this fixed schedule:
+            ``[(0, hparams), (10, {"lr": 0.01}), ...]`` switches to the given values after step
+            10 (later entries may name only what changes). The hand-tuned baseline, and how
+            :func:`poptune.replay` retraces a lineage. Not combined with ``exploit``/``initial``.
+        metadata: JSON data stored with the run (experiment name, commit...), shown in reports.
+        max_lag: Pacing of asynchronous PBT: a ready member more than ``max_lag`` steps ahead of
+            the least advanced member waits for it, so a late or slow member still meets the
+            others (without it, a member that starts late may find the rest finished). ``"auto"``
+            is 4 x ``interval``; ``None`` removes the limit. Only a worker no other member needs
+            ever waits: with more members than workers, ahead members give their worker away.
 
     Returns:
         The run's :class:`~poptune.Result`.
@@ -137,6 +152,19 @@ def run(
             raise ConfigError(f"callbacks must be pt.Callback instances, got {callback!r}")
     if resume and overwrite:
         raise ConfigError("resume=True and overwrite=True contradict each other; choose one")
+    if schedule is not None:
+        if exploit is not None and exploit is not DEFAULT_EXPLOIT:
+            raise ConfigError("schedule= replaces PBT: pass exploit=None (or leave it out) with a schedule")
+        if initial is not None:
+            raise ConfigError("schedule= sets the first hyperparameters: leave initial out")
+        exploit, schedule = None, _check_schedule(schedule, space, steps)
+        initial = [schedule[0][1]] * population
+    if max_lag == "auto":
+        max_lag = 4 * interval if interval is not None and not synchronous else None
+    elif max_lag is not None:
+        max_lag = _non_negative_int("max_lag", max_lag) if not isinstance(max_lag, str) else _bad_lag(max_lag)
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise ConfigError(f"metadata must be a dict, got {metadata!r}")
 
     run_dir = Path(dir) if dir is not None else Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     config = {
@@ -153,6 +181,9 @@ def run(
         "keep_checkpoints": keep_checkpoints,
         "runner": runner.describe(),
         "train": getattr(train, "__qualname__", repr(train)),
+        "schedule": [[s, h] for s, h in schedule] if schedule is not None else None,
+        "max_lag": max_lag,
+        "metadata": dict(metadata or {}),
         "version": _version(),
         "pid": os.getpid(),
         "host": socket.gethostname(),
@@ -185,7 +216,10 @@ def run(
         pop.apply_all(first)
         _restore_retention(retention, pop, past)
 
-        scheduler = Scheduler(pop, space, exploit, explore, synchronous, np.random.default_rng([seed, 1, sessions]))
+        scheduler = Scheduler(
+            pop, space, exploit, explore, synchronous, np.random.default_rng([seed, 1, sessions]),
+            schedule=dict(schedule) if schedule is not None else None,
+        )
         all_callbacks = list(callbacks)
         if progress:
             from poptune.progress import Progress
@@ -209,6 +243,8 @@ def run(
                 session=sessions,
                 retries=retries,
                 callbacks=all_callbacks,
+                ready_at=tuple(s for s, _ in schedule[1:]) if schedule is not None else None,
+                max_lag=max_lag,
             ).run()
         else:
             for callback in all_callbacks:
@@ -267,6 +303,29 @@ def _open_dir(run_dir: Path, config: dict, resume: bool, overwrite: bool) -> dic
     return previous
 
 
+def _check_schedule(schedule: Any, space: Space, steps: int) -> list[tuple[int, dict]]:
+    """Validate a schedule; return it with every entry completed (cumulative)."""
+    if isinstance(schedule, (Mapping, str)) or not isinstance(schedule, Sequence) or not schedule:
+        raise ConfigError(f"schedule must be a non-empty list of (step, hparams) pairs, got {schedule!r}")
+    out: list[tuple[int, dict]] = []
+    current: dict = {k: v for k, v in space.items() if k not in space.domains}
+    for i, entry in enumerate(schedule):
+        if not isinstance(entry, Sequence) or len(entry) != 2 or not isinstance(entry[1], Mapping):
+            raise ConfigError(f"schedule[{i}] must be a (step, hparams) pair, got {entry!r}")
+        step = entry[0]
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+            raise ConfigError(f"schedule[{i}]: the step must be an integer, got {step!r}")
+        if i == 0 and step != 0:
+            raise ConfigError(f"schedule[0] must start at step 0 (the first hyperparameters), got step {step}")
+        if out and step <= out[-1][0]:
+            raise ConfigError(f"schedule[{i}]: steps must increase, got {step} after {out[-1][0]}")
+        if step >= steps:
+            raise ConfigError(f"schedule[{i}]: step {step} is not below steps={steps}")
+        current = {**current, **entry[1]}
+        out.append((int(step), space.validate(current, f"schedule[{i}]")))
+    return out
+
+
 def _restore_retention(retention: Retention, pop: Population, past: list[Event]) -> None:
     for e in past:
         if e.kind == ev.FINISH and e.data.get("ref"):
@@ -293,6 +352,10 @@ def _positive_int(name: str, value: Any, hint: str = "") -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ConfigError(f"{name} must be a positive integer{' ' + hint if hint else ''}, got {value!r}")
     return int(value)
+
+
+def _bad_lag(value: str):
+    raise ConfigError(f"max_lag must be an integer >= 0, 'auto' or None, got {value!r}")
 
 
 def _non_negative_int(name: str, value: Any) -> int:

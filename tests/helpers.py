@@ -80,3 +80,21 @@ def replay_toy(schedule, steps):
 
 
 SPACE = {"lr": pt.Float(0.01, 1.0, log=True)}
+
+
+def toy_with_late_member_1(member):
+    """The paper toy, but member 1's worker starts 50 ms late (a slow or retried member)."""
+    from poptune.demo import toy
+
+    if member.id == 1 and member.step == 0:
+        time.sleep(0.05)
+    toy.train(member)
+
+
+def counter_member_0_slow(member):
+    x = member.checkpoint or 0.0
+    for _ in member.steps():
+        if member.id == 0:
+            time.sleep(0.01)
+        x += member.hparams["lr"]
+        member.report(x, checkpoint=x)

@@ -134,3 +134,28 @@ def test_minimize(run_dir):
     result = run(run_dir, population=4, direction="minimize")
     assert result.best.score == min(m.score for m in result.members)
     assert all(x.copied["lr"] <= x.old["lr"] for x in result.exploits)
+
+
+def test_pacing_lets_a_late_member_meet_the_others(run_dir):
+    result = run(run_dir, helpers.toy_with_late_member_1, space=toy.SPACE, population=2, steps=200, interval=4,
+                 initial=toy.INITIAL, explore=toy.explore, exploit=pt.Truncation(0.5), runner="processes")
+    assert result.best.score > 1.19
+    assert result.config["max_lag"] == 16
+
+
+def test_pacing_bounds_how_far_members_drift_apart(run_dir):
+    run(run_dir, helpers.counter_member_0_slow, population=3, steps=40, interval=2, max_lag=4,
+        runner=pt.runners.Processes(workers=3))
+    steps, spread = {}, 0
+    for e in log(run_dir, ev.REPORT):
+        steps[e.member] = e.step
+        if len(steps) == 3:
+            spread = max(spread, max(steps.values()) - min(steps.values()))
+    assert spread <= 4 + 2 + 1  # max_lag, plus the interval run before the next ready step, plus one
+
+
+def test_bad_max_lag(run_dir):
+    with pytest.raises(pt.ConfigError, match="max_lag must be an integer >= 0"):
+        run(run_dir, max_lag=-1)
+    with pytest.raises(pt.ConfigError, match="max_lag must be an integer >= 0, 'auto' or None"):
+        run(run_dir, max_lag="soon")

@@ -51,6 +51,8 @@ def demo(
     settings = dict(
         population=population, steps=steps, interval=interval,
         runner=pt.runners.Processes(workers=workers), exploit=pt.Truncation(0.25),
+        metadata={"task": f"scikit-learn digits, MLP {digits.HIDDEN}-{digits.HIDDEN}, {noise:.0%} of training labels "
+                  f"randomized", "step": "one epoch", "score": "validation accuracy (test accuracy only reported)"},
     )
     outcomes, started = [], time.monotonic()
     for seed in range(seeds):

@@ -15,8 +15,8 @@ from typing import Any
 class Task:
     """Run member ``member`` from the state in ``ref`` (``None``: fresh start) at step ``start``.
 
-    ``interval``, ``burn_in`` and ``budget`` let the worker tell ready steps from the others, so
-    that it serializes checkpoints only where they are needed.
+    ``interval``, ``burn_in`` and ``budget`` (or an explicit ``ready_at``) let the worker tell
+    ready steps from the others, so that it serializes checkpoints only where they are needed.
     """
 
     member: int
@@ -30,6 +30,7 @@ class Task:
     generation: int = 0
     attempt: int = 0
     session: int = 0
+    ready_at: tuple[int, ...] | None = None
 
 
 @dataclass

@@ -134,9 +134,9 @@ class Processes(Runner):
             worker.member = reply.task.member
 
     def _replace(self, worker: "_Worker") -> None:
-        member, step, code = worker.member, worker.step, worker.process.exitcode
         worker.conn.close()
-        worker.process.join(timeout=1)
+        worker.process.join(timeout=5)  # reap it first: the exit code is known only after
+        member, step, code = worker.member, worker.step, worker.process.exitcode
         self._pool[self._pool.index(worker)] = self._spawn(worker.index)
         if member is not None:
             self._handler.on_failure(

@@ -117,6 +117,8 @@ class Population:
             state.offset = data["source_age"] - event.step
             state.exploits += 1
             self.members[data["source"]].copied += 1
+        elif kind == ev.EXPLORE:
+            self.members[m].hparams = dict(event.data["new"])
         elif kind == ev.FAILURE:
             self.members[m].failures += 1
         elif kind == ev.FAILED:

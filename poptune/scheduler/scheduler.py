@@ -18,10 +18,13 @@ from poptune.space import Space
 from poptune.strategies.base import Exploit, Explore
 
 
-def is_ready_step(step: int, interval: int | None, burn_in: int, budget: int) -> bool:
+def is_ready_step(
+    step: int, interval: int | None, burn_in: int, budget: int, ready_at: tuple[int, ...] | None = None
+) -> bool:
     """Whether a member that has just reported ``step`` is ready (exploit/explore point).
 
-    Ready steps are the multiples of ``interval`` from ``burn_in`` on, before the budget's end.
+    Ready steps are the multiples of ``interval`` from ``burn_in`` on, before the budget's end;
+    ``ready_at`` (a schedule's change steps) replaces that rule when given.
 
     Example:
         >>> [s for s in range(1, 13) if is_ready_step(s, 4, 0, 12)]
@@ -29,12 +32,17 @@ def is_ready_step(step: int, interval: int | None, burn_in: int, budget: int) ->
         >>> [s for s in range(1, 13) if is_ready_step(s, 4, 6, 12)]
         [8]
     """
-    return interval is not None and step % interval == 0 and step >= burn_in and step < budget
+    if step >= budget:
+        return False
+    if ready_at is not None:
+        return step in ready_at
+    return interval is not None and step % interval == 0 and step >= burn_in
 
 
 @dataclass
 class Decision:
-    """What a ready member does: keep training (``source is None``) or copy ``source``.
+    """What a ready member does: keep training (``source is None``), copy ``source``, or change
+    its hyperparameters in place (``source == member``: a schedule, or explore without exploit).
 
     Attributes:
         member: The target.
@@ -60,8 +68,14 @@ class Decision:
     new: dict | None = None
     generation: int | None = None
 
+    @property
+    def in_place(self) -> bool:
+        return self.source == self.member
+
     def event_data(self) -> dict[str, Any]:
         """The ``data`` of the exploit event that records this decision."""
+        if self.in_place:
+            return {"old": self.old, "new": self.new}
         return {
             "source": self.source,
             "source_step": self.source_step,
@@ -88,6 +102,8 @@ class Scheduler:
         explore: Explore strategy.
         synchronous: Generational mode.
         rng: Random generator for every decision.
+        schedule: ``{step: hparams}``: instead of PBT, every member switches to ``hparams``
+            after ``step`` (a fixed schedule; how :func:`poptune.replay` retraces a lineage).
     """
 
     def __init__(
@@ -98,6 +114,7 @@ class Scheduler:
         explore: Explore,
         synchronous: bool,
         rng: np.random.Generator,
+        schedule: dict[int, dict] | None = None,
     ):
         self.population = population
         self.space = space
@@ -105,6 +122,7 @@ class Scheduler:
         self.explore = explore
         self.synchronous = synchronous
         self.rng = rng
+        self.schedule = schedule
         self._waiting: dict[int, set[int]] = {}  # step -> members waiting at that barrier
 
     def ready(self, member: int, step: int) -> list[Decision]:
@@ -113,6 +131,8 @@ class Scheduler:
         Asynchronous mode returns one decision, for ``member``. Synchronous mode returns nothing
         until the barrier at ``step`` is complete, then one decision per waiting member.
         """
+        if self.schedule is not None:
+            return [self._scheduled(member, step)]
         if not self.synchronous:
             return [self._decide(member, step, self.population.copyable())]
         self._waiting.setdefault(step, set()).add(member)
@@ -135,6 +155,24 @@ class Scheduler:
 
     def is_waiting(self, member: int) -> bool:
         return any(member in waiting for waiting in self._waiting.values())
+
+    def _scheduled(self, member: int, step: int) -> Decision:
+        state = self.population[member]
+        new = self.schedule.get(step)
+        if new is None or new == state.hparams:
+            return Decision(member=member, step=step)
+        return Decision(
+            member=member,
+            step=step,
+            source=member,
+            source_step=state.ref_step,
+            source_age=state.age,
+            ref=state.ref,
+            old=dict(state.hparams),
+            copied=dict(state.hparams),
+            new=dict(new),
+            generation=state.generation,
+        )
 
     def _decide(self, member: int, step: int, snapshot: list) -> Decision:
         state = self.population[member]

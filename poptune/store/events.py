@@ -17,12 +17,13 @@ REPORT = "report"  # one step of one member; score, data: metrics
 CHECKPOINT = "checkpoint"  # a member's state was saved; data: ref
 CHECKPOINT_DELETED = "checkpoint_deleted"  # data: ref (retention policy)
 EXPLOIT = "exploit"  # target copies source; data: source, source_step, ref, old, copied, new
+EXPLORE = "explore"  # a member changes hyperparameters in place (a schedule); data: old, new
 FAILURE = "failure"  # train raised or its worker died; data: error, traceback, attempt
 FAILED = "failed"  # a member gave up after its retries; data: error
 FINISH = "finish"  # a member reached its budget
 END = "end"  # the session ended; data: status ("finished", "interrupted", "failed")
 
-KINDS = (RUN, RESUME, MEMBER, REPORT, CHECKPOINT, CHECKPOINT_DELETED, EXPLOIT, FAILURE, FAILED, FINISH, END)
+KINDS = (RUN, RESUME, MEMBER, REPORT, CHECKPOINT, CHECKPOINT_DELETED, EXPLOIT, EXPLORE, FAILURE, FAILED, FINISH, END)
 
 
 @dataclass

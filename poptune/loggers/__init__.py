@@ -1,0 +1,6 @@
+"""Callbacks that mirror a run to experiment trackers (each an optional extra)."""
+
+from poptune.loggers.mlflow import MLflow
+from poptune.loggers.tensorboard import TensorBoard
+
+__all__ = ["MLflow", "TensorBoard"]

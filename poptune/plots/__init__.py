@@ -1,0 +1,50 @@
+"""Pictures of a run (matplotlib, the ``plot`` extra). Each plot has a plain data function.
+
+Example:
+    >>> import poptune.plots as plots
+    >>> sorted(plots.PLOTS)
+    ['drift', 'lineage', 'schedule', 'scores']
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from poptune.plots.drift import hparam_drift, plot_drift
+from poptune.plots.lineage import lineage_graph, plot_lineage
+from poptune.plots.schedule import plot_schedule, schedule_series
+from poptune.plots.scores import plot_scores, score_curves
+from poptune.result import Result
+
+PLOTS = {"scores": plot_scores, "schedule": plot_schedule, "lineage": plot_lineage, "drift": plot_drift}
+
+
+def save_all(result: Result, out_dir: str | os.PathLike, dpi: int = 100) -> dict[str, Path]:
+    """Write every plot of ``result`` as ``<out_dir>/<name>.png``; return the paths."""
+    from poptune.plots.mpl import pyplot
+
+    plt = pyplot()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, plot in PLOTS.items():
+        fig = plot(result)
+        paths[name] = out / f"{name}.png"
+        fig.savefig(paths[name], dpi=dpi)
+        plt.close(fig)
+    return paths
+
+
+__all__ = [
+    "PLOTS",
+    "hparam_drift",
+    "lineage_graph",
+    "plot_drift",
+    "plot_lineage",
+    "plot_schedule",
+    "plot_scores",
+    "save_all",
+    "schedule_series",
+    "score_curves",
+]

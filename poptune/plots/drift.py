@@ -1,0 +1,70 @@
+"""Hyperparameters of all members over time: how the population drifts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from poptune.result import Result
+from poptune.space import Choice
+from poptune.store import events as ev
+
+
+def hparam_drift(result: Result) -> dict[str, Any]:
+    """The data of :func:`plot_drift`.
+
+    Returns:
+        ``{name: {"log": bool, "options": list | None, "members": {id: {"steps": [...],
+        "values": [...]}}}}``: each member's value as a step function of its own steps (a new
+        point at every exploit or schedule change, and at its last step).
+    """
+    changes: dict[int, list[tuple[int, dict]]] = {}
+    for e in result.events:
+        if e.kind == ev.MEMBER:
+            changes[e.member] = [(0, e.data["hparams"])]
+        elif e.kind in (ev.EXPLOIT, ev.EXPLORE):
+            changes[e.member].append((e.step, e.data["new"]))
+    last = {m.id: m.step for m in result.members}
+    out = {}
+    for name, domain in result.space.domains.items():
+        per_member = {}
+        for m, points in changes.items():
+            steps = [s for s, _ in points] + [max(last.get(m, 0), points[-1][0])]
+            values = [h[name] for _, h in points]
+            values.append(values[-1])
+            per_member[m] = {"steps": steps, "values": values}
+        out[name] = {
+            "log": domain.log,
+            "options": list(domain.options) if isinstance(domain, Choice) else None,
+            "members": per_member,
+        }
+    return out
+
+
+def plot_drift(result: Result):
+    """One panel per hyperparameter; one line per member over its steps."""
+    from poptune.plots.mpl import member_colors, pyplot
+
+    plt = pyplot()
+    data = hparam_drift(result)
+    names = list(data)
+    fig, axes = plt.subplots(len(names), 1, figsize=(9, 1.9 * len(names) + 0.8), sharex=True, squeeze=False)
+    colors = member_colors({m.id for m in result.members})
+    best = result.best.id
+    for ax, name in zip(axes[:, 0], names):
+        series = data[name]
+        for m, points in series["members"].items():
+            values = points["values"]
+            if series["options"] is not None:
+                values = [series["options"].index(v) for v in values]
+            ax.step(points["steps"], values, where="post", color=colors[m], lw=2.0 if m == best else 0.9,
+                    alpha=1.0 if m == best else 0.7)
+        if series["options"] is not None:
+            ax.set_yticks(range(len(series["options"])), [str(o) for o in series["options"]])
+        if series["log"]:
+            ax.set_yscale("log")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel("member's step")
+    fig.suptitle(f"Hyperparameters of all {len(result.members)} members (thick: the best, member {best})")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,43 @@
+"""Lazy matplotlib import (the ``plot`` extra), with a non-interactive backend by default."""
+
+from __future__ import annotations
+
+import os
+
+from poptune.errors import PoptuneError
+
+
+def pyplot():
+    """Return ``matplotlib.pyplot``; say which extra to install when it is missing."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise PoptuneError("plots need matplotlib: pip install 'poptune[plot]'") from None
+    if "MPLBACKEND" not in os.environ and not _interactive():
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _interactive() -> bool:
+    try:
+        from IPython import get_ipython
+
+        return get_ipython() is not None
+    except ImportError:
+        return False
+
+
+def member_colors(members) -> dict[int, tuple]:
+    """A stable color per member id (tab10/tab20, viridis beyond 20 members)."""
+    import matplotlib
+
+    ids = sorted(members)
+    if len(ids) <= 10:
+        cmap, scale = matplotlib.colormaps["tab10"], lambda i: i
+    elif len(ids) <= 20:
+        cmap, scale = matplotlib.colormaps["tab20"], lambda i: i
+    else:
+        cmap, scale = matplotlib.colormaps["viridis"], lambda i: i / max(len(ids) - 1, 1)
+    return {m: cmap(scale(i)) for i, m in enumerate(ids)}
