@@ -161,7 +161,8 @@ def _ready_sentence(cfg: dict) -> str:
     if cfg.get("interval") is None or cfg.get("exploit") is None:
         return "Members trained independently (no exploit): a random-search baseline."
     mode = "all together (synchronous)" if cfg.get("synchronous") else "each on its own (asynchronous)"
-    return f"Every {cfg['interval']} steps members were <em>ready</em>, {mode}, with {html.escape(str(cfg['exploit']))}."
+    every = "At every step" if cfg["interval"] == 1 else f"Every {cfg['interval']} steps"
+    return f"{every} members were <em>ready</em>, {mode}, with {html.escape(str(cfg['exploit']))}."
 
 
 def _card(value: str, label: str) -> str:
