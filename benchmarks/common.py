@@ -8,7 +8,8 @@ import platform
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -23,14 +23,14 @@ class Callback:
         ...             print(f"member {event.member} copied member {event.data['source']}")
     """
 
-    def on_start(self, config: dict, population: "Population", run_dir: str) -> None:
+    def on_start(self, config: dict, population: Population, run_dir: str) -> None:
         """The run (or a resumed session of it) starts; the population is already created."""
 
-    def on_event(self, event: "Event", population: "Population") -> None:
+    def on_event(self, event: Event, population: Population) -> None:
         """An event was appended to the run log (and applied to ``population``)."""
 
-    def on_tick(self, population: "Population") -> None:
+    def on_tick(self, population: Population) -> None:
         """Called a few times per second from the controller loop (to refresh a display)."""
 
-    def on_end(self, status: str, population: "Population") -> None:
+    def on_end(self, status: str, population: Population) -> None:
         """The session ended: ``"finished"``, ``"interrupted"`` or ``"failed"``."""

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -90,18 +89,14 @@ def _status(args) -> int:
     result = pt.Result.load(args.dir)
     console = Console(soft_wrap=True)
     console.print(result.summary())
-    best_scores: dict[int, float] = {}
-    sign = 1.0 if result.direction == "maximize" else -1.0
-    for r in result.reports:
-        if math.isfinite(r.score) and sign * r.score > sign * best_scores.get(r.member, -sign * math.inf):
-            best_scores[r.member] = r.score
+    best_scores = result.best_scores()
     table = Table(box=None, header_style="bold")
     for column in ("member", "status", "step", "score", "best", "gen", "exploits", "copied", "hyperparameters"):
         table.add_column(column, justify="left" if column in ("status", "hyperparameters") else "right")
-    for m in sorted(result.members, key=lambda m: -sign * m.score if math.isfinite(m.score) else math.inf):
+    for m in result.ranked():
         table.add_row(
             str(m.id), m.status, f"{m.step}/{result.config['steps']}", format_value(m.score),
-            format_value(best_scores.get(m.id, math.nan)), str(m.generation), str(m.exploits), str(m.copied),
+            format_value(best_scores[m.id]), str(m.generation), str(m.exploits), str(m.copied),
             format_hparams(m.hparams),
         )
     console.print(table)

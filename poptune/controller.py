@@ -12,7 +12,8 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -316,6 +317,6 @@ class Controller:
             self._pending = []
         if self._dead:
             dead, self._dead = self._dead, []
-            for member, ref in dead:
+            for _, ref in dead:
                 self.checkpoints.delete(ref)
             self._record([Event(ev.CHECKPOINT_DELETED, member, data={"ref": ref}) for member, ref in dead])

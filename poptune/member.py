@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numbers
 import time
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable, Iterator
 
 from poptune.checkpoints import dumps, loads, resolve
 from poptune.errors import UsageError

@@ -7,7 +7,6 @@ import datetime
 import html
 import io
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -197,16 +196,11 @@ def _schedule_table(result: Result) -> str:
 
 
 def _members_table(result: Result) -> str:
-    sign = 1.0 if result.direction == "maximize" else -1.0
-    best_score: dict[int, float] = {}
-    for r in result.reports:
-        if math.isfinite(r.score) and sign * r.score > sign * best_score.get(r.member, -sign * math.inf):
-            best_score[r.member] = r.score
-    members = sorted(result.members, key=lambda m: -sign * m.score if math.isfinite(m.score) else math.inf)
+    best_score = result.best_scores()
     rows = [
-        [m.id, m.status, m.step, format_value(m.score), format_value(best_score.get(m.id, math.nan)),
+        [m.id, m.status, m.step, format_value(m.score), format_value(best_score[m.id]),
          m.generation, m.exploits, m.copied, " ".join(f"{k}={format_value(v)}" for k, v in m.hparams.items())]
-        for m in members
+        for m in result.ranked()
     ]
     return _table(["member", "status", "step", "score", "best score", "gen", "exploits", "copied", "hyperparameters"],
                   rows, text=(1, 8))

@@ -144,7 +144,7 @@ class Result:
         self._index()
 
     @classmethod
-    def load(cls, run_dir: str | os.PathLike) -> "Result":
+    def load(cls, run_dir: str | os.PathLike) -> Result:
         """Read the run in ``run_dir`` (safe while the run is still going)."""
         with Store(store_path(run_dir), readonly=True) as store:
             return cls(store.read(), run_dir)
@@ -234,6 +234,20 @@ class Result:
         ] or self.members
         sign = 1.0 if self.direction == "maximize" else -1.0
         return max(pool, key=lambda m: (sign * m.score if math.isfinite(m.score) else -math.inf, -m.id))
+
+    def best_scores(self) -> dict[int, float]:
+        """Each member's best score over its reports (NaN for a member with no finite score)."""
+        sign = 1.0 if self.direction == "maximize" else -1.0
+        best: dict[int, float] = {m.id: math.nan for m in self.members}
+        for r in self.reports:
+            if math.isfinite(r.score) and (math.isnan(best[r.member]) or sign * r.score > sign * best[r.member]):
+                best[r.member] = r.score
+        return best
+
+    def ranked(self) -> list[MemberRecord]:
+        """Members from best to worst latest score (NaN last)."""
+        sign = 1.0 if self.direction == "maximize" else -1.0
+        return sorted(self.members, key=lambda m: -sign * m.score if math.isfinite(m.score) else math.inf)
 
     def member(self, member: int) -> MemberRecord:
         """The record of member ``member``."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pickle
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from poptune.errors import CheckpointError
 

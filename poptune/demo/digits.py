@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 import poptune as pt
+
+if TYPE_CHECKING:
+    import torch
 
 SPACE = {
     "lr": pt.Float(1e-3, 1.0, log=True),
@@ -30,12 +34,12 @@ BATCH = 32
 class Digits:
     """Standardized splits, as float32 tensors."""
 
-    x_train: "torch.Tensor"  # noqa: F821  (N, 64)
-    y_train: "torch.Tensor"
-    x_val: "torch.Tensor"
-    y_val: "torch.Tensor"
-    x_test: "torch.Tensor"
-    y_test: "torch.Tensor"
+    x_train: torch.Tensor  # noqa: F821  (N, 64)
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
 
 
 @functools.lru_cache(maxsize=4)

@@ -58,7 +58,7 @@ def plot_schedule(result: Result, member: int | None = None):
             ax.set_yscale("log")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
-        for i, (start, end, owner) in enumerate(data["stretches"]):
+        for i, (start, end, _) in enumerate(data["stretches"]):
             if i % 2:
                 ax.axvspan(start, end, color="0.92", zorder=0)
     for start, end, owner in data["stretches"]:

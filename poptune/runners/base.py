@@ -7,7 +7,8 @@ runner makes no PBT decision.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable
 
 from poptune.runners.messages import Failure, Idle, Report, Task
 

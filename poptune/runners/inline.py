@@ -4,7 +4,8 @@ debugging: breakpoints and print statements work as usual)."""
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from poptune.checkpoints import LocalCheckpoints
 from poptune.runners.base import Handler, Runner

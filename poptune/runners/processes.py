@@ -14,7 +14,8 @@ import pickle
 import signal
 import sys
 from multiprocessing import connection
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from poptune.checkpoints import LocalCheckpoints
 from poptune.errors import ConfigError
@@ -75,7 +76,7 @@ class Processes(Runner):
         self._thread_count = self.threads or max(1, (os.cpu_count() or 1) // size)
         self._pool = [self._spawn(i) for i in range(size)]
 
-    def _spawn(self, index: int) -> "_Worker":
+    def _spawn(self, index: int) -> _Worker:
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(
             target=_worker_main,
@@ -105,7 +106,7 @@ class Processes(Runner):
                 self._drain(worker)
                 self._replace(worker)
 
-    def _drain(self, worker: "_Worker") -> None:
+    def _drain(self, worker: _Worker) -> None:
         while True:
             try:
                 if worker.conn.closed or not worker.conn.poll():
@@ -125,7 +126,7 @@ class Processes(Runner):
                 worker.member = None
                 self._handler.on_idle(message)
 
-    def _send(self, worker: "_Worker", reply: Any) -> None:
+    def _send(self, worker: _Worker, reply: Any) -> None:
         try:
             worker.conn.send(reply)
         except (BrokenPipeError, OSError):
@@ -133,7 +134,7 @@ class Processes(Runner):
         if isinstance(reply, Restart):
             worker.member = reply.task.member
 
-    def _replace(self, worker: "_Worker") -> None:
+    def _replace(self, worker: _Worker) -> None:
         worker.conn.close()
         worker.process.join(timeout=5)  # reap it first: the exit code is known only after
         member, step, code = worker.member, worker.step, worker.process.exitcode

@@ -7,7 +7,8 @@ them alone.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -119,7 +120,7 @@ class Space(Mapping[str, Any]):
         }
 
     @classmethod
-    def from_description(cls, description: Mapping[str, Any]) -> "Space":
+    def from_description(cls, description: Mapping[str, Any]) -> Space:
         """Rebuild a space stored by :meth:`describe`."""
         return cls(
             {

@@ -13,7 +13,7 @@ import math
 import os
 import sqlite3
 from pathlib import Path
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from poptune.errors import PoptuneError
 from poptune.store.events import REPORT, Event
@@ -125,7 +125,7 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:

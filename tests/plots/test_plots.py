@@ -30,7 +30,7 @@ def test_score_curves_hold_every_report_and_exploit_jump(toy_result):
 def test_schedule_series_is_a_step_function_ending_at_the_trained_steps(toy_result):
     data = schedule_series(toy_result)
     assert data["end"] == toy_result.lineage()[-1].end
-    for name, series in data["hparams"].items():
+    for series in data["hparams"].values():
         assert len(series["steps"]) == len(series["values"]) == len(toy_result.schedule()) + 1
         assert series["steps"][-1] == data["end"]
     assert data["hparams"]["scale"]["log"] is True
