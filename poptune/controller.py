@@ -1,10 +1,7 @@
 """The controller: the loop between a runner, the scheduler, the run log and the checkpoints.
 
-It is the single writer of the run log. Every fact becomes an event that is applied to the
-population state, shown to callbacks, and committed to the store with the other events of the
-same poll cycle (one transaction, every report for the inline runner). A checkpoint file is
-deleted only after the event that released it is committed, so the log never points at a
-deleted file.
+Every fact goes through the :class:`~poptune.recorder.Recorder` (the single writer of the run
+log), committed once per poll cycle (every report for the inline runner).
 """
 
 from __future__ import annotations
@@ -13,17 +10,16 @@ import signal
 import threading
 import time
 from typing import Any
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 
-from poptune.callbacks import Callback
-from poptune.checkpoints import LocalCheckpoints, Retention
 from poptune.errors import CheckpointError, RunFailedError, UsageError
 from poptune.runners.base import Runner
 from poptune.runners.messages import CONTINUE, YIELD, Failure, Idle, Report, Restart, Task
-from poptune.scheduler import FAILED, FINISHED, Decision, Population, Scheduler
-from poptune.store import Event, Store
+from poptune.rundir import OpenRun
+from poptune.scheduler import FAILED, FINISHED, Decision
+from poptune.store import Event
 from poptune.store import events as ev
 
 TICK_SECONDS = 0.2
@@ -33,60 +29,29 @@ class Controller:
     """Runs one session of a run until every member finished or failed.
 
     Args:
+        opened: The run directory, opened by :func:`poptune.rundir.open_run`.
         train: The user's train function.
         runner: Where it runs.
-        scheduler: PBT decisions.
-        population: Live population state (already holding the log's past events).
-        store: The run log.
-        checkpoints: Checkpoint files (for deletions by the retention policy).
-        retention: Which checkpoint files to keep.
-        budget, interval, burn_in: Step settings, copied into tasks.
-        seed: The run's seed (tasks derive theirs from it).
-        session: 0 for a new run, ``k`` for its ``k``-th resume (names checkpoint files).
-        ready_at: Explicit ready steps (a fixed schedule's change steps), replacing ``interval``.
-        max_lag: A ready member more than this many steps ahead of the least advanced active
-            member waits until it is not (``None``: no limit).
-        retries: Failures a member may have before it is marked failed.
-        callbacks: Told about every event.
     """
 
-    def __init__(
-        self,
-        *,
-        train: Callable,
-        runner: Runner,
-        scheduler: Scheduler,
-        population: Population,
-        store: Store,
-        checkpoints: LocalCheckpoints,
-        retention: Retention,
-        budget: int,
-        interval: int | None,
-        burn_in: int,
-        seed: int,
-        session: int,
-        retries: int,
-        callbacks: Sequence[Callback] = (),
-        ready_at: tuple[int, ...] | None = None,
-        max_lag: int | None = None,
-    ):
-        self.train, self.runner, self.scheduler = train, runner, scheduler
-        self.population, self.store = population, store
-        self.checkpoints, self.retention = checkpoints, retention
-        self.budget, self.interval, self.burn_in = budget, interval, burn_in
-        self.seed, self.session, self.retries = seed, session, retries
-        self.ready_at = ready_at
-        self.max_lag = max_lag
-        self.paced: dict[int, Any] = {}  # ahead of the others: its reply waits here
-        self.callbacks = list(callbacks)
+    def __init__(self, opened: OpenRun, train: Callable, runner: Runner):
+        s = opened.settings
+        self.train, self.runner = train, runner
+        self.scheduler, self.population = opened.scheduler, opened.population
+        self.recorder, self.checkpoints = opened.recorder, opened.checkpoints
+        self.budget, self.interval, self.burn_in = s.steps, s.interval, s.burn_in
+        self.seed, self.session, self.retries = opened.seed, opened.session, s.retries
+        # a fixed schedule's change steps replace the interval rule
+        self.ready_at = tuple(step for step, _ in s.schedule[1:]) if s.schedule is not None else None
+        # a ready member this many steps ahead of the least advanced one waits (None: never)
+        self.max_lag = s.max_lag
         self.running: set[int] = set()  # on a worker (including blocked at a barrier)
         self.parked: set[int] = set()  # at a barrier, off any worker
         self.blocked: set[int] = set()  # at a barrier, on a worker waiting for its reply
+        self.paced: dict[int, Any] = {}  # ahead of the others: its reply waits here
         self._abort: BaseException | None = None
         self._errors: dict[int, str] = {}
         self._interrupted = False
-        self._pending: list[Event] = []  # recorded, not yet committed
-        self._dead: list[tuple[int, str]] = []  # released checkpoint files, deleted after commit
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -107,14 +72,13 @@ class Controller:
                         f"are waiting but none can run (parked: {sorted(self.parked)})"
                     )
                 self.runner.poll(TICK_SECONDS)
-                self._flush()
+                self.recorder.flush()
                 if self._abort is not None:
                     raise self._abort
                 now = time.monotonic()
                 if now - last_tick >= TICK_SECONDS:
                     last_tick = now
-                    for callback in self.callbacks:
-                        callback.on_tick(self.population)
+                    self.recorder.tick()
             if all(s.status == FAILED for s in self.population):
                 member = min(self._errors) if self._errors else 0
                 raise RunFailedError(
@@ -129,11 +93,7 @@ class Controller:
         finally:
             try:
                 self.runner.stop()
-                self._flush()
-                self._record([Event(ev.END, data={"status": status})])
-                self._flush()
-                for callback in self.callbacks:
-                    callback.on_end(status, self.population)
+                self.recorder.end(status)
             finally:
                 if previous_handler is not None:
                     signal.signal(signal.SIGINT, previous_handler)
@@ -198,14 +158,14 @@ class Controller:
             events.append(Event(ev.CHECKPOINT, m, report.step, data={"ref": report.ref}))
         if report.final:
             events.append(Event(ev.FINISH, m, report.step, data={"ref": report.ref}))
-        self._record(events)
+        self.recorder.record(events)
         if report.ref is not None:
-            self._point(m, report.ref)
+            self.recorder.point(m, report.ref)
         if self.runner.in_process:
-            self._flush()  # user code runs between reports: commit each one
+            self.recorder.flush()  # user code runs between reports: commit each one
         self._release_paced()
         if report.final:
-            self.retention.pin(report.ref)
+            self.recorder.retention.pin(report.ref)
             self._deliver(self.scheduler.release(), current=None)
             return None
         if not report.ready:
@@ -236,7 +196,7 @@ class Controller:
             "crashed": failure.crashed,
             "kind": failure.kind,
         }
-        self._record([Event(ev.FAILURE, m, failure.step, data=data)])
+        self.recorder.record([Event(ev.FAILURE, m, failure.step, data=data)])
         if failure.usage:
             error_class = CheckpointError if failure.kind == "CheckpointError" else UsageError
             self._abort = error_class(failure.error.split(": ", 1)[-1])
@@ -245,7 +205,7 @@ class Controller:
             return  # code after the last step raised; every step is already recorded
         self._errors.setdefault(m, failure.traceback or failure.error)
         if state.failures > self.retries:
-            self._record([Event(ev.FAILED, m, failure.step, data={"error": failure.error})])
+            self.recorder.record([Event(ev.FAILED, m, failure.step, data={"error": failure.error})])
             self.parked.discard(m)
             self._deliver(self.scheduler.release(), current=None)
         elif self.scheduler.is_waiting(m):
@@ -275,10 +235,10 @@ class Controller:
         """Record decisions, then answer each decided member; return the reply for ``current``."""
         for decision in decisions:
             if decision.in_place:
-                self._record([Event(ev.EXPLORE, decision.member, decision.step, data=decision.event_data())])
+                self.recorder.record([Event(ev.EXPLORE, decision.member, decision.step, data=decision.event_data())])
             elif decision.source is not None:
-                self._record([Event(ev.EXPLOIT, decision.member, decision.step, data=decision.event_data())])
-                self._point(decision.member, decision.ref)
+                self.recorder.record([Event(ev.EXPLOIT, decision.member, decision.step, data=decision.event_data())])
+                self.recorder.point(decision.member, decision.ref)
         answer = None
         for decision in decisions:
             m = decision.member
@@ -299,24 +259,3 @@ class Controller:
         if any(s.ref_step < step for s in self._runnable() if s.id != member):
             return YIELD
         return Restart(self.task(member)) if exploited else CONTINUE
-
-    def _point(self, member: int, ref: str) -> None:
-        self._dead.extend((member, dead) for dead in self.retention.point(member, ref))
-
-    def _record(self, events: list[Event]) -> None:
-        self._pending.extend(events)
-        for event in events:
-            self.population.apply(event)
-            for callback in self.callbacks:
-                callback.on_event(event, self.population)
-
-    def _flush(self) -> None:
-        """Commit recorded events, then delete the checkpoint files they released."""
-        if self._pending:
-            self.store.append(self._pending)
-            self._pending = []
-        if self._dead:
-            dead, self._dead = self._dead, []
-            for _, ref in dead:
-                self.checkpoints.delete(ref)
-            self._record([Event(ev.CHECKPOINT_DELETED, member, data={"ref": ref}) for member, ref in dead])

@@ -1,0 +1,340 @@
+"""Opening a run directory: validated settings, a new or resumed log, the live population.
+
+Every engine (the process/inline controller, the vectorized session) starts a run the same
+way: :func:`check_settings` validates the arguments users pass to ``pt.run``-like functions, and
+:func:`open_run` creates or resumes the run in its directory and returns everything the engine
+needs (store, population state, scheduler, recorder).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import socket
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from poptune.callbacks import Callback
+from poptune.checkpoints import LocalCheckpoints, Retention
+from poptune.errors import ConfigError, RunDirError
+from poptune.recorder import Recorder
+from poptune.scheduler import Population, Scheduler
+from poptune.space import Space, as_space
+from poptune.store import Event, Store, store_path
+from poptune.store import events as ev
+from poptune.strategies import Exploit, Explore, PerturbOrResample, Truncation, as_exploit, as_explore
+
+CHECKPOINT_DIR = "checkpoints"
+DIRECTIONS = ("maximize", "minimize")
+# A resumed run must keep these; the rest (budget, interval, strategies...) may change.
+IDENTITY = ("space", "population", "direction", "schedule")
+DEFAULT_EXPLOIT = Truncation(0.2)
+DEFAULT_EXPLORE = PerturbOrResample()
+
+
+@dataclass
+class Settings:
+    """The validated arguments of a run (see :func:`poptune.run` for their meaning)."""
+
+    space: Space
+    population: int
+    steps: int
+    interval: int | None
+    direction: str
+    exploit: Exploit | None
+    explore: Explore
+    dir: Path
+    seed: int | None
+    resume: bool
+    overwrite: bool
+    initial: list | None
+    progress: bool
+    burn_in: int
+    synchronous: bool
+    retries: int
+    keep_checkpoints: str
+    callbacks: list[Callback]
+    schedule: list[tuple[int, dict]] | None
+    metadata: dict
+    max_lag: int | None
+    extra: dict = field(default_factory=dict)
+
+
+def check_settings(
+    space: Mapping[str, Any] | Space,
+    *,
+    population: int,
+    steps: int,
+    interval: int | None,
+    direction: str,
+    exploit: Exploit | Callable | None,
+    explore: Explore | Callable,
+    dir: str | os.PathLike | None,
+    seed: int | None,
+    resume: bool,
+    overwrite: bool,
+    initial: Sequence[Mapping[str, Any]] | None,
+    progress: bool,
+    burn_in: int = 0,
+    synchronous: bool = False,
+    retries: int = 2,
+    keep_checkpoints: str = "last",
+    callbacks: Sequence[Callback] = (),
+    schedule: Sequence[tuple[int, Mapping[str, Any]]] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    max_lag: int | None | str = "auto",
+) -> Settings:
+    """Validate run arguments; every error names the argument and the fix."""
+    space = as_space(space)
+    population = positive_int("population", population)
+    steps = positive_int("steps", steps)
+    if interval is not None:
+        interval = positive_int("interval", interval, hint="or None to never exploit")
+    if direction not in DIRECTIONS:
+        raise ConfigError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
+    exploit = as_exploit(exploit)
+    explore = as_explore(explore)
+    burn_in = non_negative_int("burn_in", burn_in)
+    retries = non_negative_int("retries", retries)
+    Retention(keep_checkpoints)  # validates
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise ConfigError(f"seed must be an integer or None, got {seed!r}")
+    if initial is not None:
+        if isinstance(initial, Mapping) or not isinstance(initial, Sequence):
+            raise ConfigError(f"initial must be a list of dicts of hyperparameters, got {initial!r}")
+        if len(initial) > population:
+            raise ConfigError(f"initial has {len(initial)} entries but population={population}")
+        initial = list(initial)
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise ConfigError(f"callbacks must be pt.Callback instances, got {callback!r}")
+    if resume and overwrite:
+        raise ConfigError("resume=True and overwrite=True contradict each other; choose one")
+    if schedule is not None:
+        if exploit is not None and exploit is not DEFAULT_EXPLOIT:
+            raise ConfigError("schedule= replaces PBT: pass exploit=None (or leave it out) with a schedule")
+        if initial is not None:
+            raise ConfigError("schedule= sets the first hyperparameters: leave initial out")
+        exploit, schedule = None, check_schedule(schedule, space, steps)
+        initial = [schedule[0][1]] * population
+    if max_lag == "auto":
+        max_lag = 4 * interval if interval is not None and not synchronous else None
+    elif max_lag is not None:
+        if isinstance(max_lag, str):
+            raise ConfigError(f"max_lag must be an integer >= 0, 'auto' or None, got {max_lag!r}")
+        max_lag = non_negative_int("max_lag", max_lag)
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise ConfigError(f"metadata must be a dict, got {metadata!r}")
+    run_dir = Path(dir) if dir is not None else Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Settings(
+        space=space, population=population, steps=steps, interval=interval, direction=direction,
+        exploit=exploit, explore=explore, dir=run_dir, seed=None if seed is None else int(seed), resume=bool(resume),
+        overwrite=bool(overwrite), initial=initial, progress=bool(progress), burn_in=burn_in,
+        synchronous=bool(synchronous), retries=retries, keep_checkpoints=keep_checkpoints,
+        callbacks=list(callbacks), schedule=schedule, metadata=dict(metadata or {}), max_lag=max_lag,
+    )
+
+
+@dataclass
+class OpenRun:
+    """A run directory opened for one session: what an engine needs to drive it."""
+
+    settings: Settings
+    config: dict
+    seed: int
+    session: int  # 0 for a new run, k for its k-th resume
+    store: Store
+    population: Population
+    scheduler: Scheduler
+    checkpoints: LocalCheckpoints
+    recorder: Recorder
+    past: list[Event]
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_run(settings: Settings, engine: dict, train_name: str) -> OpenRun:
+    """Create the run in ``settings.dir``, or resume it; start the callbacks.
+
+    Args:
+        settings: From :func:`check_settings`.
+        engine: JSON description of what runs the members (stored with the run).
+        train_name: What trains the members (stored, for the record).
+    """
+    s = settings
+    config = {
+        "population": s.population,
+        "steps": s.steps,
+        "interval": s.interval,
+        "burn_in": s.burn_in,
+        "direction": s.direction,
+        "space": s.space.describe(),
+        "exploit": repr(s.exploit) if s.exploit is not None else None,
+        "explore": repr(s.explore),
+        "synchronous": s.synchronous,
+        "retries": s.retries,
+        "keep_checkpoints": s.keep_checkpoints,
+        "runner": engine,
+        "train": train_name,
+        "schedule": [[step, h] for step, h in s.schedule] if s.schedule is not None else None,
+        "max_lag": s.max_lag,
+        "metadata": s.metadata,
+        "version": _version(),
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+    }
+    previous = _check_dir(s.dir, config, s.resume, s.overwrite)
+    seed = int(previous["seed"]) if previous else (s.seed if s.seed is not None else int(np.random.SeedSequence().entropy % 2**31))
+    config["seed"] = seed
+    store = Store(store_path(s.dir))
+    try:
+        window = getattr(s.exploit, "window", 1) if s.exploit is not None else 1
+        pop = Population(s.direction, s.steps, window)
+        past = store.read()
+        pop.apply_all(past)
+        session = sum(e.kind in (ev.RUN, ev.RESUME) for e in past)
+        first: list[Event] = []
+        if not past:
+            first.append(Event(ev.RUN, data=config))
+            rng = np.random.default_rng([seed, 0])
+            initial = s.initial or []
+            for m in range(s.population):
+                hparams = s.space.complete(initial[m], rng, f"initial[{m}]") if m < len(initial) else s.space.sample(rng)
+                first.append(Event(ev.MEMBER, m, 0, data={"hparams": hparams, "generation": 0}))
+        else:
+            first.append(Event(ev.RESUME, data=config))
+        store.append(first)
+        pop.apply_all(first)
+        retention = Retention(s.keep_checkpoints)
+        _restore_retention(retention, pop, past)
+        scheduler = Scheduler(
+            pop, s.space, s.exploit, s.explore, s.synchronous, np.random.default_rng([seed, 1, session]),
+            schedule=dict(s.schedule) if s.schedule is not None else None,
+        )
+        callbacks = list(s.callbacks)
+        if s.progress:
+            from poptune.progress import Progress
+
+            callbacks.insert(0, Progress())
+        checkpoints = LocalCheckpoints(s.dir / CHECKPOINT_DIR)
+        recorder = Recorder(store, pop, callbacks, checkpoints, retention)
+        for callback in callbacks:
+            callback.on_start(config, pop, str(s.dir))
+    except BaseException:
+        store.close()
+        raise
+    return OpenRun(s, config, seed, session, store, pop, scheduler, checkpoints, recorder, past)
+
+
+def warn_failures(result, population: int) -> None:
+    """Warn when some members failed (the run went on without them)."""
+    failed = [m.id for m in result.members if m.status == "failed"]
+    if failed:
+        last = {f.member: f.error for f in result.failures}
+        warnings.warn(
+            f"{len(failed)} of {population} members failed and stopped training: "
+            + "; ".join(f"member {m} failed with {last.get(m, '?')}" for m in failed[:3])
+            + ". Tracebacks: result.failures.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _check_dir(run_dir: Path, config: dict, resume: bool, overwrite: bool) -> dict | None:
+    """Check what ``run_dir`` holds; return the previous run's config when resuming."""
+    path = store_path(run_dir)
+    if not path.exists():
+        return None
+    if overwrite:
+        for name in (path.name, path.name + "-wal", path.name + "-shm"):
+            (run_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(run_dir / CHECKPOINT_DIR, ignore_errors=True)
+        return None
+    with Store(path, readonly=True) as store:
+        head = store.read(kinds=[ev.RUN])
+        ends = store.read(kinds=[ev.END])
+    if not head:
+        raise RunDirError(f"{path} holds no run configuration; pass overwrite=True to start over")
+    previous = head[0].data
+    differs = [k for k in IDENTITY if previous.get(k) != config[k]]
+    if not resume:
+        what = f"a different run (its {', '.join(differs)} differ)" if differs else "this run already"
+        state = ends[-1].data.get("status") if ends else "stopped before its end"
+        raise RunDirError(
+            f"{run_dir} holds {what} ({state}); pass resume=True to continue it, overwrite=True to "
+            f"delete it, or choose another dir"
+        )
+    if differs:
+        details = "; ".join(f"{k}: stored {previous.get(k)!r}, given {config[k]!r}" for k in differs)
+        raise RunDirError(
+            f"cannot resume {run_dir}: {details}. A resumed run keeps its space, population and "
+            f"direction; pass overwrite=True to start a new run there"
+        )
+    before, now = previous.get("runner", {}).get("name"), config["runner"].get("name")
+    if (before == "vectorized") != (now == "vectorized"):
+        raise RunDirError(
+            f"cannot resume {run_dir}: it was run by {before!r}, not {now!r}; resume it the way it was started"
+        )
+    if config["steps"] < previous.get("steps", 0):
+        raise ConfigError(
+            f"steps={config['steps']} is below the stored run's budget ({previous['steps']}); "
+            f"a resumed run can keep or raise its budget, not lower it"
+        )
+    return previous
+
+
+def check_schedule(schedule: Any, space: Space, steps: int) -> list[tuple[int, dict]]:
+    """Validate a schedule; return it with every entry completed (cumulative)."""
+    if isinstance(schedule, (Mapping, str)) or not isinstance(schedule, Sequence) or not schedule:
+        raise ConfigError(f"schedule must be a non-empty list of (step, hparams) pairs, got {schedule!r}")
+    out: list[tuple[int, dict]] = []
+    current: dict = {k: v for k, v in space.items() if k not in space.domains}
+    for i, entry in enumerate(schedule):
+        if not isinstance(entry, Sequence) or len(entry) != 2 or not isinstance(entry[1], Mapping):
+            raise ConfigError(f"schedule[{i}] must be a (step, hparams) pair, got {entry!r}")
+        step = entry[0]
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+            raise ConfigError(f"schedule[{i}]: the step must be an integer, got {step!r}")
+        if i == 0 and step != 0:
+            raise ConfigError(f"schedule[0] must start at step 0 (the first hyperparameters), got step {step}")
+        if out and step <= out[-1][0]:
+            raise ConfigError(f"schedule[{i}]: steps must increase, got {step} after {out[-1][0]}")
+        if step >= steps:
+            raise ConfigError(f"schedule[{i}]: step {step} is not below steps={steps}")
+        current = {**current, **entry[1]}
+        out.append((int(step), space.validate(current, f"schedule[{i}]")))
+    return out
+
+
+def _restore_retention(retention: Retention, pop: Population, past: list[Event]) -> None:
+    for e in past:
+        if e.kind == ev.FINISH and e.data.get("ref"):
+            retention.pin(e.data["ref"])
+    for state in pop:
+        if state.ref is not None:
+            retention.point(state.id, state.ref)
+
+
+def positive_int(name: str, value: Any, hint: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer{' ' + hint if hint else ''}, got {value!r}")
+    return int(value)
+
+
+def non_negative_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ConfigError(f"{name} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
+def _version() -> str:
+    from poptune import __version__
+
+    return __version__
