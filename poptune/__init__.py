@@ -64,3 +64,12 @@ __all__ = [
     "runners",
     "strategies",
 ]
+
+
+def __getattr__(name: str):
+    # torch- and matplotlib-backed parts load on first use: `import poptune` stays light.
+    if name in ("vectorized", "plots", "report"):
+        import importlib
+
+        return importlib.import_module(f"poptune.{name}")
+    raise AttributeError(f"module 'poptune' has no attribute {name!r}")

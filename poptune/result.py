@@ -319,14 +319,20 @@ class Result:
     # -- data access ---------------------------------------------------------------------------
 
     def checkpoint(self, member: int | None = None) -> Any:
-        """Load ``member``'s latest saved state (default: the best member's final model)."""
+        """Load ``member``'s latest saved state (default: the best member's final model).
+
+        For a vectorized run: ``{"model": state_dict, "optimizer": ..., "hparams": ...}`` of that
+        member alone, ready for ``model.load_state_dict``.
+        """
         if self.dir is None:
             raise PoptuneError("this result has no run directory to load checkpoints from")
         m = self.best.id if member is None else self.member(member).id
         ref = self._population[m].ref
         if ref is None:
             raise PoptuneError(f"member {m} has no checkpoint yet")
-        return loads(LocalCheckpoints(self.dir / CHECKPOINT_DIR).load(ref), f"member {m}")
+        state = loads(LocalCheckpoints(self.dir / CHECKPOINT_DIR).load(ref), f"member {m}")
+        _, _, row = ref.partition("#")
+        return state.member(int(row)) if row else state  # a row of a stacked (vectorized) checkpoint
 
     def hparams_at(self, member: int, step: int) -> dict:
         """Hyperparameters ``member`` trained its step ``step`` with."""

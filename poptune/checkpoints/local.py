@@ -39,7 +39,8 @@ class LocalCheckpoints:
         return f"m{member:04d}/s{step:08d}{suffix}.pkl"
 
     def path(self, ref: str) -> Path:
-        return self.root / ref
+        """The file of ``ref`` (a ``#member`` suffix names a row of a stacked checkpoint)."""
+        return self.root / ref.partition("#")[0]
 
     def save(self, ref: str, payload: bytes) -> None:
         path = self.path(ref)

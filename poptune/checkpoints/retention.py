@@ -15,6 +15,7 @@ class Retention:
     A member's current state is its own latest checkpoint, or after an exploit the source's
     checkpoint it copied; it is what the member resumes from and what others copy. A file is
     deletable once no member's current state points at it and it is not a final checkpoint.
+    References count by file: ``file#3`` (member 3 of a stacked checkpoint) keeps ``file``.
 
     Args:
         keep: ``"last"`` deletes files as soon as they are unreachable; ``"all"`` never deletes.
@@ -34,7 +35,8 @@ class Retention:
         self._pinned: set[str] = set()
 
     def point(self, member: int, ref: str) -> list[str]:
-        """Member's current state is now ``ref``; return the refs that became deletable."""
+        """Member's current state is now ``ref``; return the files that became deletable."""
+        ref = ref.partition("#")[0]
         old = self._current.get(member)
         if old == ref:
             return []
@@ -51,5 +53,5 @@ class Retention:
         return [old]
 
     def pin(self, ref: str) -> None:
-        """Never delete ``ref`` (final checkpoints stay for the user)."""
-        self._pinned.add(ref)
+        """Never delete ``ref``'s file (final checkpoints stay for the user)."""
+        self._pinned.add(ref.partition("#")[0])
