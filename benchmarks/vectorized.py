@@ -8,7 +8,10 @@ shared 2-core machine a second thread is slower and noisy). Columns:
 
 - separate, 1 process: N models trained one after the other in this process;
 - processes runner: ``pt.run`` with 2 worker processes, 3 epochs per member, wall time / 3;
-- vectorized: ``pt.vectorized.Population``, one stacked model.
+- vectorized: ``pt.vectorized.Population.make_step``, one stacked model, eager;
+- vectorized compiled: the same step with ``compile=True``, timed after compilation (the
+  one-off compile time is a column of its own). Batches are all full (1024 of the 1078 rows),
+  so the compiled step keeps one shape.
 
 Medians of ``--repeats`` runs; ratios are taken within each repetition, then the median.
 """
@@ -74,18 +77,20 @@ def processes_epoch(n: int, widths, epochs: int = 3) -> float:
         return (time.perf_counter() - start) / epochs
 
 
-def vectorized_epoch(n: int, widths) -> float:
-    data = digits.load(0, 0.0)
+def vectorized_setup(n: int, widths, compile: bool):
     pop = pt.vectorized.Population(lambda: mlp(widths), n, optimizer=pt.vectorized.SGD(lr="lr", momentum=0.9),
                                    hparams={"lr": [0.05] * n})
-    rows = len(data.y_train)
+    return pop.make_step(torch.nn.functional.cross_entropy, per_member=True, compile=compile)
+
+
+def vectorized_epoch(n: int, step) -> float:
+    data = digits.load(0, 0.0)
+    rows = len(data.y_train) - len(data.y_train) % BATCH
     start = time.perf_counter()
-    order = torch.argsort(torch.rand(n, rows), dim=1)  # (P, N)
+    order = torch.argsort(torch.rand(n, len(data.y_train)), dim=1)  # (P, N): every member its own order
     for b in range(0, rows, BATCH):
         idx = order[:, b:b + BATCH]  # (P, B)
-        out = pop(data.x_train[idx], per_member=True)  # (P, B, 10)
-        losses = torch.vmap(torch.nn.functional.cross_entropy)(out, data.y_train[idx])  # (P,)
-        pop.step(losses)
+        step(data.x_train[idx], data.y_train[idx])
     return time.perf_counter() - start
 
 
@@ -99,15 +104,20 @@ def main() -> None:
     raw, table = {}, []
     for name, widths in WIDTHS.items():
         for n in args.sizes:
+            eager = vectorized_setup(n, widths, compile=False)
+            vectorized_epoch(n, eager)  # warm-up
+            compiled = vectorized_setup(n, widths, compile=True)
+            start = time.perf_counter()
+            vectorized_epoch(n, compiled)  # compiles on the first batch
+            compile_seconds = time.perf_counter() - start
             reps = []
             for _ in range(args.repeats):
-                vectorized_epoch(n, widths)  # warm-up (allocations, vmap tracing caches)
                 reps.append({
                     "separate": separate_epoch(n, widths),
                     "processes": processes_epoch(n, widths),
-                    "vectorized": vectorized_epoch(n, widths),
+                    "vectorized": vectorized_epoch(n, eager),
+                    "compiled": vectorized_epoch(n, compiled),
                 })
-            raw[f"{name}-{n}"] = reps
             med = {k: common.median([r[k] for r in reps]) for k in reps[0]}
             table.append({
                 "model": f"{name} ({'-'.join(map(str, (64, *widths, 10)))})",
@@ -115,9 +125,18 @@ def main() -> None:
                 "separate, 1 process (ms)": f"{med['separate'] * 1e3:.0f}",
                 "processes runner, 2 workers (ms)": f"{med['processes'] * 1e3:.0f}",
                 "vectorized (ms)": f"{med['vectorized'] * 1e3:.0f}",
-                "vectorized vs processes": f"{common.median([r['processes'] / r['vectorized'] for r in reps]):.2f}x",
-                "vectorized vs separate": f"{common.median([r['separate'] / r['vectorized'] for r in reps]):.2f}x",
+                "compiled (ms)": f"{med['compiled'] * 1e3:.0f}",
+                "compile once (s)": f"{compile_seconds:.1f}",
+                "vectorized / compiled vs processes": (
+                    f"{common.median([r['processes'] / r['vectorized'] for r in reps]):.2f}x / "
+                    f"{common.median([r['processes'] / r['compiled'] for r in reps]):.2f}x"
+                ),
+                "vectorized / compiled vs separate": (
+                    f"{common.median([r['separate'] / r['vectorized'] for r in reps]):.2f}x / "
+                    f"{common.median([r['separate'] / r['compiled'] for r in reps]):.2f}x"
+                ),
             })
+            raw[f"{name}-{n}"] = {"compile_seconds": compile_seconds, "repeats": reps}
             print(table[-1], flush=True)
     path = common.write(
         "vectorized", {"repeats": args.repeats, "batch": BATCH, "runs": raw, "table": table}, table,

@@ -82,6 +82,37 @@ def make_model(dropout: float):
     )
 
 
+def dropout_mlp(hidden: tuple[int, ...] = (128, 128)):
+    """An MLP whose dropout rate is a buffer named ``dropout``: in a vectorized population each
+    member reads its own rate (the population writes the ``dropout`` hyperparameter into it)."""
+    return _dropout_mlp_class()(tuple(hidden))
+
+
+@functools.lru_cache(maxsize=None)
+def _dropout_mlp_class():
+    # Built once, on first use (torch stays a lazy import); every member must share the class.
+    import torch
+    import torch.nn as nn
+
+    class DropoutMLP(nn.Module):
+        def __init__(self, hidden: tuple[int, ...]):
+            super().__init__()
+            sizes = (64, *hidden)
+            self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+            self.out = nn.Linear(sizes[-1], 10)
+            self.register_buffer("dropout", torch.tensor(0.0))
+
+        def forward(self, x):  # (B, 64) -> (B, 10)
+            for layer in self.hidden:
+                x = torch.relu(layer(x))
+                if self.training:  # dropout written out: the rate is a tensor, one per member
+                    keep = (torch.rand_like(x) >= self.dropout).to(x.dtype)
+                    x = x * keep / (1 - self.dropout)
+            return self.out(x)
+
+    return DropoutMLP
+
+
 def accuracy(model, x, y) -> float:
     import torch
 
@@ -90,14 +121,22 @@ def accuracy(model, x, y) -> float:
         return (model(x).argmax(1) == y).float().mean().item()
 
 
-def train(member: pt.Member, data_seed: int = 0, noise: float = 0.0) -> None:
-    """Train one member: an epoch per step, validation accuracy as the score."""
+def train(member: pt.Member, data_seed: int = 0, noise: float = 0.0, hidden: tuple[int, ...] | None = None) -> None:
+    """Train one member: an epoch per step, validation accuracy as the score.
+
+    ``hidden=None`` trains the demo's MLP; ``hidden=(128, 128)`` trains :func:`dropout_mlp`, the
+    model of the vectorized example, so both engines can be compared on one model.
+    """
     import torch
 
     data = load(data_seed, noise)
     h = member.hparams
     torch.manual_seed(member.seed)
-    model = make_model(h["dropout"])
+    if hidden is None:
+        model = make_model(h["dropout"])
+    else:
+        model = dropout_mlp(hidden)
+        model.dropout.fill_(h["dropout"])
     opt = torch.optim.SGD(model.parameters(), lr=h["lr"], momentum=h["momentum"], weight_decay=h["weight_decay"])
     if member.checkpoint is not None:
         model.load_state_dict(member.checkpoint["model"])
