@@ -17,7 +17,7 @@ import numpy as np
 from poptune.errors import CheckpointError, RunFailedError, UsageError
 from poptune.runners.base import Runner
 from poptune.runners.messages import CONTINUE, YIELD, Failure, Idle, Report, Restart, Task
-from poptune.rundir import OpenRun
+from poptune.rundir import OpenRun, checkpoint_location
 from poptune.scheduler import FAILED, FINISHED, Decision
 from poptune.store import Event
 from poptune.store import events as ev
@@ -39,6 +39,7 @@ class Controller:
         self.train, self.runner = train, runner
         self.scheduler, self.population = opened.scheduler, opened.population
         self.recorder, self.checkpoints = opened.recorder, opened.checkpoints
+        self.checkpoint_location = checkpoint_location(s.dir, s.checkpoints)
         self.budget, self.interval, self.burn_in = s.steps, s.interval, s.burn_in
         self.seed, self.session, self.retries = opened.seed, opened.session, s.retries
         # a fixed schedule's change steps replace the interval rule
@@ -60,7 +61,7 @@ class Controller:
         status = "failed"
         previous_handler = self._catch_ctrl_c()
         try:
-            self.runner.start(self.train, self, str(self.checkpoints.root), len(self.population))
+            self.runner.start(self.train, self, self.checkpoint_location, len(self.population))
             last_tick = 0.0
             # Wait for train calls to return too: code after the last step may still run.
             while not self.population.done() or self.running:

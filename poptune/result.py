@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from poptune.checkpoints import LocalCheckpoints, loads
+from poptune.checkpoints import loads, open_checkpoints
 from poptune.errors import PoptuneError
 from poptune.scheduler import FAILED, FINISHED, Population
 from poptune.space import Space
@@ -330,7 +330,8 @@ class Result:
         ref = self._population[m].ref
         if ref is None:
             raise PoptuneError(f"member {m} has no checkpoint yet")
-        state = loads(LocalCheckpoints(self.dir / CHECKPOINT_DIR).load(ref), f"member {m}")
+        store = open_checkpoints(self.config.get("checkpoints") or self.dir / CHECKPOINT_DIR)
+        state = loads(store.load(ref), f"member {m}")
         _, _, row = ref.partition("#")
         return state.member(int(row)) if row else state  # a row of a stacked (vectorized) checkpoint
 

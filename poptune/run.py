@@ -41,6 +41,7 @@ def run(
     schedule: Sequence[tuple[int, Mapping[str, Any]]] | None = None,
     metadata: Mapping[str, Any] | None = None,
     max_lag: int | None | str = "auto",
+    checkpoints: str | os.PathLike | None = None,
 ) -> Result:
     """Train a population with Population Based Training and return the :class:`Result`.
 
@@ -85,6 +86,9 @@ def run(
             others (without it, a member that starts late may find the rest finished). ``"auto"``
             is 4 x ``interval``; ``None`` removes the limit. Only a worker no other member needs
             ever waits: with more members than workers, ahead members give their worker away.
+        checkpoints: Where checkpoint files go: a folder, or an fsspec URL such as
+            ``"s3://bucket/run/checkpoints"`` that every worker can reach (a Ray cluster without a
+            shared file system). Default: ``<dir>/checkpoints``.
 
     Returns:
         The run's :class:`~poptune.Result`.
@@ -117,7 +121,7 @@ def run(
         explore=explore, dir=dir, seed=seed, resume=resume, overwrite=overwrite, initial=initial,
         progress=progress, burn_in=burn_in, synchronous=synchronous, retries=retries,
         keep_checkpoints=keep_checkpoints, callbacks=callbacks, schedule=schedule, metadata=metadata,
-        max_lag=max_lag,
+        max_lag=max_lag, checkpoints=checkpoints,
     )
     opened = open_run(settings, runner.describe(), getattr(train, "__qualname__", repr(train)))
     try:

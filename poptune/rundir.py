@@ -13,7 +13,7 @@ import os
 import shutil
 import socket
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from poptune.callbacks import Callback
-from poptune.checkpoints import LocalCheckpoints, Retention
+from poptune.checkpoints import Retention, open_checkpoints
 from poptune.errors import ConfigError, RunDirError
 from poptune.recorder import Recorder
 from poptune.scheduler import Population, Scheduler
@@ -63,7 +63,7 @@ class Settings:
     schedule: list[tuple[int, dict]] | None
     metadata: dict
     max_lag: int | None
-    extra: dict = field(default_factory=dict)
+    checkpoints: str | None = None  # None: <dir>/checkpoints
 
 
 def check_settings(
@@ -89,6 +89,7 @@ def check_settings(
     schedule: Sequence[tuple[int, Mapping[str, Any]]] | None = None,
     metadata: Mapping[str, Any] | None = None,
     max_lag: int | None | str = "auto",
+    checkpoints: str | os.PathLike | None = None,
 ) -> Settings:
     """Validate run arguments; every error names the argument and the fix."""
     space = as_space(space)
@@ -138,6 +139,7 @@ def check_settings(
         overwrite=bool(overwrite), initial=initial, progress=bool(progress), burn_in=burn_in,
         synchronous=bool(synchronous), retries=retries, keep_checkpoints=keep_checkpoints,
         callbacks=list(callbacks), schedule=schedule, metadata=dict(metadata or {}), max_lag=max_lag,
+        checkpoints=None if checkpoints is None else str(checkpoints),
     )
 
 
@@ -152,7 +154,7 @@ class OpenRun:
     store: Store
     population: Population
     scheduler: Scheduler
-    checkpoints: LocalCheckpoints
+    checkpoints: Any  # LocalCheckpoints or FsspecCheckpoints
     recorder: Recorder
     past: list[Event]
 
@@ -186,6 +188,7 @@ def open_run(settings: Settings, engine: dict, train_name: str) -> OpenRun:
         "schedule": [[step, h] for step, h in s.schedule] if s.schedule is not None else None,
         "max_lag": s.max_lag,
         "metadata": s.metadata,
+        "checkpoints": s.checkpoints,
         "version": _version(),
         "pid": os.getpid(),
         "host": socket.gethostname(),
@@ -223,7 +226,7 @@ def open_run(settings: Settings, engine: dict, train_name: str) -> OpenRun:
             from poptune.progress import Progress
 
             callbacks.insert(0, Progress())
-        checkpoints = LocalCheckpoints(s.dir / CHECKPOINT_DIR)
+        checkpoints = open_checkpoints(checkpoint_location(s.dir, s.checkpoints))
         recorder = Recorder(store, pop, callbacks, checkpoints, retention)
         for callback in callbacks:
             callback.on_start(config, pop, str(s.dir))
@@ -231,6 +234,11 @@ def open_run(settings: Settings, engine: dict, train_name: str) -> OpenRun:
         store.close()
         raise
     return OpenRun(s, config, seed, session, store, pop, scheduler, checkpoints, recorder, past)
+
+
+def checkpoint_location(run_dir: str | os.PathLike, checkpoints: str | None) -> str:
+    """Where a run's checkpoints live: ``checkpoints`` if given, else ``<run_dir>/checkpoints``."""
+    return checkpoints if checkpoints is not None else str(Path(run_dir) / CHECKPOINT_DIR)
 
 
 def warn_failures(result, population: int) -> None:
@@ -281,6 +289,11 @@ def _check_dir(run_dir: Path, config: dict, resume: bool, overwrite: bool) -> di
     if (before == "vectorized") != (now == "vectorized"):
         raise RunDirError(
             f"cannot resume {run_dir}: it was run by {before!r}, not {now!r}; resume it the way it was started"
+        )
+    if config["checkpoints"] != previous.get("checkpoints"):
+        raise RunDirError(
+            f"cannot resume {run_dir}: its checkpoints are at {previous.get('checkpoints') or 'the default place'}, "
+            f"not {config['checkpoints'] or 'the default place'}; pass the same checkpoints= as when it started"
         )
     if config["steps"] < previous.get("steps", 0):
         raise ConfigError(

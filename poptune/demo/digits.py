@@ -88,7 +88,7 @@ def dropout_mlp(hidden: tuple[int, ...] = (128, 128)):
     return _dropout_mlp_class()(tuple(hidden))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _dropout_mlp_class():
     # Built once, on first use (torch stays a lazy import); every member must share the class.
     import torch

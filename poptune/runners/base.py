@@ -36,8 +36,9 @@ class Runner:
     in_process = False  # True when train runs on the controller's own stack (inline)
 
     def start(self, train: Callable, handler: Handler, checkpoint_root: str, population: int) -> None:
-        """Get ready to run ``population`` members of ``train``; checkpoints live under
-        ``checkpoint_root``."""
+        """Get ready to run ``population`` members of ``train``; checkpoints live at
+        ``checkpoint_root`` (a folder or an fsspec URL, see
+        :func:`poptune.checkpoints.open_checkpoints`)."""
         raise NotImplementedError
 
     def free_slots(self) -> int:

@@ -7,7 +7,7 @@ from collections import deque
 from typing import Any
 from collections.abc import Callable
 
-from poptune.checkpoints import LocalCheckpoints
+from poptune.checkpoints import open_checkpoints
 from poptune.runners.base import Handler, Runner
 from poptune.runners.messages import Failure, Idle, Report, Task
 from poptune.runners.worker import run_task
@@ -31,7 +31,7 @@ class Inline(Runner):
     def start(self, train: Callable, handler: Handler, checkpoint_root: str, population: int) -> None:
         self._train = train
         self._channel = _InlineChannel(handler)
-        self._checkpoints = LocalCheckpoints(checkpoint_root)
+        self._checkpoints = open_checkpoints(checkpoint_root)
         self._queue: deque[Task] = deque()
 
     def free_slots(self) -> int:

@@ -17,7 +17,7 @@ from multiprocessing import connection
 from typing import Any
 from collections.abc import Callable
 
-from poptune.checkpoints import LocalCheckpoints
+from poptune.checkpoints import open_checkpoints
 from poptune.errors import ConfigError
 from poptune.runners.base import Handler, Runner
 from poptune.runners.messages import Failure, Idle, Report, Restart, Task
@@ -227,7 +227,7 @@ def _worker_main(conn, train: Callable, root: str, threads: int) -> None:
         os.environ.setdefault(var, str(threads))
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
-    checkpoints = LocalCheckpoints(root)
+    checkpoints = open_checkpoints(root)
     channel = _PipeChannel(conn)
     while True:
         try:
