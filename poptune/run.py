@@ -11,7 +11,7 @@ from poptune.controller import Controller
 from poptune.errors import ConfigError
 from poptune.result import Result
 from poptune.rundir import DEFAULT_EXPLOIT, DEFAULT_EXPLORE, check_settings, open_run, warn_failures
-from poptune.runners import Inline, Processes, Runner
+from poptune.runners import Inline, Processes, Ray, Runner
 from poptune.space import Space
 from poptune.strategies import Exploit, Explore
 
@@ -60,7 +60,8 @@ def run(
             (random search with the same budget, a fair baseline).
         explore: Explore strategy or function ``(hparams, rng) -> dict``.
         runner: ``"processes"`` (local worker pool), ``"inline"`` (in this process,
-            deterministic) or a runner object such as ``pt.runners.Processes(workers=4)``.
+            deterministic), ``"ray"`` (Ray actors, extra ``ray``) or a runner object such as
+            ``pt.runners.Processes(workers=4)`` or ``pt.runners.Ray(address="auto")``.
         dir: Run directory (log and checkpoints); default ``runs/<date-time>``.
         seed: Seed for sampling and decisions; default: drawn, and stored with the run.
         resume: Continue the run in ``dir`` from every member's last checkpoint (starts one if
@@ -143,7 +144,9 @@ def _as_runner(runner: str | Runner) -> Runner:
         return Processes()
     if runner == "inline":
         return Inline()
+    if runner == "ray":
+        return Ray()
     raise ConfigError(
-        f"runner must be 'processes', 'inline' or a runner object such as "
+        f"runner must be 'processes', 'inline', 'ray' or a runner object such as "
         f"pt.runners.Processes(workers=4), got {runner!r}"
     )
