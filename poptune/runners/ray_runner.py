@@ -15,7 +15,8 @@ import threading
 import time
 import uuid
 import warnings
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from poptune.checkpoints import open_checkpoints
 from poptune.errors import ConfigError, PoptuneError
@@ -120,7 +121,7 @@ class Ray(Runner):
                 limits.append(int(have // need))
         return max(1, min(limits))
 
-    def _spawn(self) -> "_Slot":
+    def _spawn(self) -> _Slot:
         sender = uuid.uuid4().hex
         actor = self._worker_class.remote(self._train, self._mailbox, self._root, sender, self._threads)
         # Asked now, queued before any run(): a busy actor could not answer later.
@@ -185,7 +186,7 @@ class Ray(Runner):
         elif isinstance(message, Idle):
             self._handler.on_idle(message)
 
-    def _fail_over(self, slot: "_Slot", error: str) -> None:
+    def _fail_over(self, slot: _Slot, error: str) -> None:
         member, step = slot.member, slot.step
         self._ray.kill(slot.actor, no_restart=True)
         self._mailbox.answer.remote(member, CANCEL)  # release a wait the dead actor left behind

@@ -1,0 +1,1 @@
+"""Workloads for the peer benchmark, written once per system (poptune, Ray Tune)."""

@@ -1,0 +1,126 @@
+"""poptune vs Ray Tune's PopulationBasedTraining on the same workloads (issue 5).
+
+    python -m pip install -e '.[bench]' torch==2.13.0
+    python -m benchmarks.vs_raytune [--repeats 3] [--workloads toy noop digits]
+
+Workloads: the paper's toy (2 members, 100 steps, ready every 4); a no-op (16 members that only
+report, 100 steps, ready every 5); digits (8 MLPs, 30 epochs, ready every 2). Systems: Ray Tune
+(function trainables, checkpoints through Ray's storage), and poptune's inline, processes and
+Ray runners. Every run is a fresh process (so Ray starts from nothing each time); wall time and
+time to the first user step include starting Ray where a system uses it. Peak memory is the
+largest total RSS of the run's whole process tree (driver, Ray daemons, workers), sampled every
+0.1 s. Medians of ``--repeats`` runs; ratios are Ray Tune over poptune.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+from benchmarks import common
+
+SYSTEMS = ("raytune", "poptune-inline", "poptune-processes", "poptune-ray")
+
+
+def tree_rss(pid: int) -> int:
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def measure(kind: str, system: str, seed: int) -> dict:
+    """Run one (workload, system) in a fresh interpreter, sampling its process tree's memory."""
+    code = (
+        "import json, sys\n"
+        f"kind, system, seed = {kind!r}, {system!r}, {seed}\n"
+        "if system == 'raytune':\n"
+        "    from benchmarks.peers import raytune as side; out = side.run(kind, seed)\n"
+        "else:\n"
+        "    from benchmarks.peers import poptune_side as side; out = side.run(kind, system.split('-')[1], seed)\n"
+        "print('RESULT ' + json.dumps(out))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(proc.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = proc.communicate()
+    done.set()
+    sampler.join()
+    line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"{system} on {kind} failed (exit {proc.returncode})")
+    result = json.loads(line[7:])
+    result["peak_rss_mb"] = peak / 2**20
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workloads", nargs="+", default=["toy", "noop", "digits"])
+    args = parser.parse_args()
+    raw: dict = {}
+    table = []
+    for kind in args.workloads:
+        raw[kind] = {system: [] for system in SYSTEMS}
+        for seed in range(args.repeats):
+            for system in SYSTEMS:
+                raw[kind][system].append(measure(kind, system, seed))
+                print(kind, system, raw[kind][system][-1], flush=True)
+        for runs in raw[kind].values():
+            for r in runs:
+                r["after_start"] = r["wall"] - r["ray_start"]
+        ray_tune_wall = [r["wall"] for r in raw[kind]["raytune"]]
+        for system in SYSTEMS:
+            runs = raw[kind][system]
+            med = {key: statistics.median(r[key] for r in runs)
+                   for key in ("wall", "after_start", "first_step", "score", "peak_rss_mb")}
+            ratio = statistics.median(t / r["wall"] for t, r in zip(ray_tune_wall, runs))
+            ratio_up = statistics.median(t["after_start"] / r["after_start"] for t, r in zip(raw[kind]["raytune"], runs))
+            table.append({
+                "workload": kind,
+                "system": system,
+                "wall (s)": f"{med['wall']:.2f}",
+                "wall, Ray already up (s)": f"{med['after_start']:.2f}",
+                "first step (s)": f"{med['first_step']:.3f}",
+                "peak memory (MB)": f"{med['peak_rss_mb']:.0f}",
+                "best score": f"{med['score']:.4f}",
+                "Ray Tune wall / this": "1.00" if system == "raytune" else f"{ratio:.1f}x",
+                "same, Ray already up": "1.00" if system == "raytune" else f"{ratio_up:.1f}x",
+            })
+    path = common.write("vs_raytune", {"repeats": args.repeats, "runs": raw, "table": table}, table,
+                        title=f"poptune vs Ray Tune PBT (medians of {args.repeats} runs, 2 CPUs)",
+                        notes="Wall time and first step count from before `ray.init` for the systems that use Ray; "
+                        "'Ray already up' subtracts the time `ray.init` took (the case of joining a running cluster). "
+                        "Best score: Ray Tune's is the best trial's last report, poptune's the best member's. "
+                        "Targets (issue 5, toy): poptune's Ray runner >= 20x less wall time than Ray Tune, "
+                        "the processes runner >= 100x.")
+    print(path.read_text())
+
+
+if __name__ == "__main__":
+    main()
