@@ -69,3 +69,24 @@ def write(name: str, payload: dict, table: list[dict], title: str, notes: str = 
 
 def fmt(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
+
+
+def example(name: str):
+    """Import ``examples/<name>.py`` (the benchmark runs the example users read, not a copy)."""
+    import importlib.util
+    import sys
+
+    module_name = f"poptune_example_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    path = Path(__file__).resolve().parents[1] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # before running it: pickled functions refer to it by this name
+    spec.loader.exec_module(module)
+    return module
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    values = list(values)
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)

@@ -1,7 +1,11 @@
 """poptune vs Ray Tune's PopulationBasedTraining on the same workloads (issue 5).
 
     python -m pip install -e '.[bench]' torch==2.13.0
-    python -m benchmarks.vs_raytune [--repeats 3] [--workloads toy noop digits]
+    python -m benchmarks.vs_raytune [--repeats 3] [--raytune-repeats N] [--workloads toy noop digits]
+
+Every measurement is appended to ``results/vs_raytune.runs.jsonl`` as it finishes; a rerun
+reuses the ones there (delete the file, or pass ``--fresh``, to start over), so a long run that
+stops half-way loses nothing.
 
 Workloads: the paper's toy (2 members, 100 steps, ready every 4); a no-op (16 members that only
 report, 100 steps, ready every 5); digits (8 MLPs, 30 epochs, ready every 2). Systems: Ray Tune
@@ -9,7 +13,8 @@ report, 100 steps, ready every 5); digits (8 MLPs, 30 epochs, ready every 2). Sy
 Ray runners. Every run is a fresh process (so Ray starts from nothing each time); wall time and
 time to the first user step include starting Ray where a system uses it. Peak memory is the
 largest total RSS of the run's whole process tree (driver, Ray daemons, workers), sampled every
-0.1 s. Medians of ``--repeats`` runs; ratios are Ray Tune over poptune.
+0.1 s. Medians of ``--repeats`` runs (``--raytune-repeats`` for Ray Tune, whose no-op run takes
+about half an hour here); ratios are Ray Tune's median over the system's median.
 """
 
 from __future__ import annotations
@@ -78,32 +83,56 @@ def measure(kind: str, system: str, seed: int) -> dict:
     return result
 
 
+CACHE = common.RESULTS / "vs_raytune.runs.jsonl"
+
+
+def cached() -> list[dict]:
+    if not CACHE.exists():
+        return []
+    return [json.loads(line) for line in CACHE.read_text().splitlines() if line.strip()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--workloads", nargs="+", default=["toy", "noop", "digits"])
+    parser.add_argument("--raytune-repeats", type=int, default=None, help="Ray Tune's repeats (default: --repeats)")
+    parser.add_argument("--workloads", nargs="+", default=["toy", "noop", "digits"], choices=["toy", "noop", "digits"])
+    parser.add_argument("--fresh", action="store_true", help="ignore (and replace) the measurements cached so far")
     args = parser.parse_args()
+    if args.fresh:
+        CACHE.unlink(missing_ok=True)
+    done = cached()
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    for kind in args.workloads:
+        for seed in range(args.repeats):
+            for system in SYSTEMS:
+                if system == "raytune" and seed >= (args.raytune_repeats or args.repeats):
+                    continue
+                if any(r["workload"] == kind and r["system"] == system and r["seed"] == seed for r in done):
+                    continue
+                row = {"workload": kind, "system": system, "seed": seed, **measure(kind, system, seed)}
+                with CACHE.open("a") as f:
+                    f.write(json.dumps(row) + "\n")
+                done.append(row)
+                print(row, flush=True)
     raw: dict = {}
     table = []
     for kind in args.workloads:
-        raw[kind] = {system: [] for system in SYSTEMS}
-        for seed in range(args.repeats):
-            for system in SYSTEMS:
-                raw[kind][system].append(measure(kind, system, seed))
-                print(kind, system, raw[kind][system][-1], flush=True)
+        raw[kind] = {system: [r for r in done if r["workload"] == kind and r["system"] == system] for system in SYSTEMS}
         for runs in raw[kind].values():
             for r in runs:
                 r["after_start"] = r["wall"] - r["ray_start"]
-        ray_tune_wall = [r["wall"] for r in raw[kind]["raytune"]]
+        meds = {system: {key: statistics.median(r[key] for r in runs)
+                         for key in ("wall", "after_start", "first_step", "score", "peak_rss_mb")}
+                for system, runs in raw[kind].items()}
         for system in SYSTEMS:
-            runs = raw[kind][system]
-            med = {key: statistics.median(r[key] for r in runs)
-                   for key in ("wall", "after_start", "first_step", "score", "peak_rss_mb")}
-            ratio = statistics.median(t / r["wall"] for t, r in zip(ray_tune_wall, runs))
-            ratio_up = statistics.median(t["after_start"] / r["after_start"] for t, r in zip(raw[kind]["raytune"], runs))
+            med = meds[system]
+            ratio = meds["raytune"]["wall"] / med["wall"]
+            ratio_up = meds["raytune"]["after_start"] / med["after_start"]
             table.append({
                 "workload": kind,
                 "system": system,
+                "runs": len(raw[kind][system]),
                 "wall (s)": f"{med['wall']:.2f}",
                 "wall, Ray already up (s)": f"{med['after_start']:.2f}",
                 "first step (s)": f"{med['first_step']:.3f}",
@@ -113,7 +142,7 @@ def main() -> None:
                 "same, Ray already up": "1.00" if system == "raytune" else f"{ratio_up:.1f}x",
             })
     path = common.write("vs_raytune", {"repeats": args.repeats, "runs": raw, "table": table}, table,
-                        title=f"poptune vs Ray Tune PBT (medians of {args.repeats} runs, 2 CPUs)",
+                        title="poptune vs Ray Tune PBT (medians, 2 CPUs)",
                         notes="Wall time and first step count from before `ray.init` for the systems that use Ray; "
                         "'Ray already up' subtracts the time `ray.init` took (the case of joining a running cluster). "
                         "Best score: Ray Tune's is the best trial's last report, poptune's the best member's. "

@@ -19,6 +19,7 @@ from poptune.space import Choice, Float, Int, Space
 from poptune.strategies import (
     Exploit,
     Explore,
+    ExploreOnly,
     MemberView,
     Perturb,
     PerturbOrResample,
@@ -37,6 +38,7 @@ __all__ = [
     "Exploit",
     "Explore",
     "FailureRecord",
+    "ExploreOnly",
     "Float",
     "Int",
     "LineageRecord",

@@ -1,16 +1,69 @@
+import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import poptune as pt
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_toy_example(tmp_path):
-    out = subprocess.run([sys.executable, str(ROOT / "examples" / "toy.py")], cwd=tmp_path,
+def load_example(name):
+    spec = importlib.util.spec_from_file_location(f"example_{name}", ROOT / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_toy_example_reproduces_the_papers_ordering(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "toy.py"), "--seeds", "4"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120, check=True).stdout
-    assert "PBT: Q = 1.2000" in out and "Q = 0.3900" in out
+    final = {m: float(q) for m, q in re.findall(r"^\s*([a-zA-Z ]+): Q = ([0-9.]+)", out, flags=re.M)}
+    assert final["PBT"] > 1.19 and final["explore only"] > 1.1  # both reach the optimum's neighbourhood
+    assert final["grid search"] == pytest.approx(0.39, abs=1e-3)  # a fixed h stalls
+    assert final["exploit only"] == pytest.approx(0.39, abs=1e-3)  # copying alone cannot leave the stall
+    assert (tmp_path / "runs" / "example-toy" / "toy.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_ppo_example_learns_cartpole_under_pbt(tmp_path):
+    pytest.importorskip("gymnasium")
+    pytest.importorskip("torch")
+    ppo = load_example("ppo")
+    good = {"lr": 1e-3, "ent_coef": 0.01, "clip": 0.2, "gae_lambda": 0.95}
+    result = pt.run(ppo.train, ppo.SPACE, population=2, steps=16, interval=4, initial=[good, {**good, "lr": 1e-4}],
+                    runner="inline", dir=tmp_path, seed=0, progress=False)
+    first = min(r.score for r in result.reports if r.step == 1)
+    assert result.best.score > 3 * first  # a random CartPole policy lasts ~22 steps
+    assert all(r.metrics["env_steps"] == r.step * ppo.STEPS_PER_ITERATION for r in result.reports)
+    assert ppo.first_step_at(result, 1e9) is None and ppo.first_step_at(result, first) == ppo.STEPS_PER_ITERATION
+
+
+@pytest.mark.slow
+def test_gan_example_trains_towards_the_mixture_with_a_tournament(tmp_path):
+    pytest.importorskip("torch")
+    gan = load_example("gan")
+    start = {"lr_g": 1e-3, "lr_d": 1e-3}
+    result = pt.run(gan.train, gan.SPACE, population=2, steps=6, interval=2, direction="minimize",
+                    exploit=pt.Tournament(), initial=[start, start], runner="inline", dir=tmp_path, seed=0,
+                    progress=False)
+    first = min(r.score for r in result.reports if r.step == 1)
+    assert result.best.score < first / 5  # energy distance to the true mixture falls
+    best = next(r for r in result.reports if (r.member, r.step) == (result.best.id, result.best.step))
+    assert best.metrics["modes"] >= 4
+
+
+def test_gan_quality_metrics_tell_a_collapsed_generator_from_the_mixture():
+    torch = pytest.importorskip("torch")
+    gan = load_example("gan")
+    g = torch.Generator().manual_seed(0)
+    truth, other = gan.real(1000, g), gan.real(1000, g)
+    collapsed = gan.CENTERS[0] + gan.STD * torch.randn(1000, 2, generator=g)
+    assert gan.energy_distance(truth, other) < 0.02 < gan.energy_distance(collapsed, other)
+    assert gan.mode_stats(truth)[0] == 8 and gan.mode_stats(collapsed)[0] == 1
 
 
 @pytest.mark.slow

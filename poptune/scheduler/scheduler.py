@@ -174,6 +174,20 @@ class Scheduler:
             generation=state.generation,
         )
 
+    def _explore_in_place(self, member: int, step: int) -> Decision:
+        state = self.population[member]
+        new = self._explored(state.hparams)
+        return Decision(member=member, step=step, source=member, source_step=state.ref_step, source_age=state.age,
+                        ref=state.ref, old=dict(state.hparams), copied=dict(state.hparams), new=new,
+                        generation=state.generation)
+
+    def _explored(self, hparams: dict) -> dict:
+        new = self.explore.explore(dict(hparams), self.space, self.rng)
+        try:
+            return self.space.validate(new, f"explore strategy {self.explore!r}")
+        except ConfigError as err:
+            raise UsageError(str(err)) from None
+
     def _decide(self, member: int, step: int, snapshot: list) -> Decision:
         state = self.population[member]
         keep = Decision(member=member, step=step)
@@ -186,6 +200,8 @@ class Scheduler:
         chosen = self.exploit.select(target, snapshot, self.rng)
         if chosen is None:
             return keep
+        if chosen.id == member and getattr(self.exploit, "in_place", False):
+            return self._explore_in_place(member, step)
         if chosen.id == member or chosen.id not in views:
             raise UsageError(
                 f"exploit strategy {self.exploit!r} chose member {chosen.id} for member {member}; "
@@ -193,11 +209,7 @@ class Scheduler:
             )
         source = self.population[chosen.id]
         copied = dict(source.hparams)
-        new = self.explore.explore(copied, self.space, self.rng)
-        try:
-            new = self.space.validate(new, f"explore strategy {self.explore!r}")
-        except ConfigError as err:
-            raise UsageError(str(err)) from None
+        new = self._explored(copied)
         return Decision(
             member=member,
             step=step,

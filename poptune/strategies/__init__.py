@@ -11,6 +11,7 @@ from poptune.strategies.base import (
     fitness,
     ranked,
 )
+from poptune.strategies.explore_only import ExploreOnly
 from poptune.strategies.perturb import Perturb
 from poptune.strategies.perturb_or_resample import PerturbOrResample
 from poptune.strategies.resample import Resample
@@ -21,6 +22,7 @@ from poptune.strategies.ttest import TTest
 __all__ = [
     "Exploit",
     "Explore",
+    "ExploreOnly",
     "FunctionExploit",
     "FunctionExplore",
     "MemberView",

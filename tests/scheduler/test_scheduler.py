@@ -66,3 +66,22 @@ def test_a_strategy_choosing_the_target_is_an_error():
     pop, scheduler = setup(2, [0.1, 0.9], exploit=Bad())
     with pytest.raises(pt.UsageError, match="must choose another member"):
         scheduler.ready(0, 4)
+
+
+def test_explore_only_moves_the_members_own_hyperparameters_and_keeps_its_state():
+    pop, scheduler = setup(4, [0.1, 0.5, 0.6, 0.9], exploit=pt.ExploreOnly())
+    for member in range(4):
+        (decision,) = scheduler.ready(member, 4)
+        assert decision.in_place and decision.ref == f"r{member}" and decision.generation == 0
+        assert decision.new["lr"] in (pytest.approx(0.008 * (member + 1)), pytest.approx(0.012 * (member + 1)))
+
+
+def test_explore_only_run_never_copies_and_changes_hyperparameters(tmp_path):
+    from poptune.demo import toy
+
+    result = pt.run(toy.train, toy.SPACE, population=2, steps=40, interval=4, initial=toy.INITIAL,
+                    exploit=pt.ExploreOnly(), explore=toy.explore, runner="inline", dir=tmp_path, seed=0,
+                    progress=False)
+    assert all(m.generation == 0 for m in result.members)
+    changes = [step for step, _ in result.schedule()][1:]  # (noise clipped at a bound can leave h as it was)
+    assert len(changes) >= 5 and set(changes) <= set(range(4, 40, 4))
