@@ -1,7 +1,7 @@
 """poptune vs Ray Tune's PopulationBasedTraining on the same workloads (issue 5).
 
     python -m pip install -e '.[bench]' torch==2.13.0
-    python -m benchmarks.vs_raytune [--repeats 3] [--raytune-repeats N] [--workloads toy noop digits]
+    python -m benchmarks.vs_raytune [--repeats 3] [--raytune-repeats noop=1] [--workloads toy noop digits]
 
 Every measurement is appended to ``results/vs_raytune.runs.jsonl`` as it finishes; a rerun
 reuses the ones there (delete the file, or pass ``--fresh``, to start over), so a long run that
@@ -13,8 +13,9 @@ report, 100 steps, ready every 5); digits (8 MLPs, 30 epochs, ready every 2). Sy
 Ray runners. Every run is a fresh process (so Ray starts from nothing each time); wall time and
 time to the first user step include starting Ray where a system uses it. Peak memory is the
 largest total RSS of the run's whole process tree (driver, Ray daemons, workers), sampled every
-0.1 s. Medians of ``--repeats`` runs (``--raytune-repeats`` for Ray Tune, whose no-op run takes
-about half an hour here); ratios are Ray Tune's median over the system's median.
+0.1 s. Medians of ``--repeats`` runs; ``--raytune-repeats`` lowers Ray Tune's count per workload
+(default ``noop=1``: one Ray Tune no-op run takes about 20 minutes here). Ratios are Ray Tune's
+median over the system's median.
 """
 
 from __future__ import annotations
@@ -95,10 +96,15 @@ def cached() -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--raytune-repeats", type=int, default=None, help="Ray Tune's repeats (default: --repeats)")
+    parser.add_argument("--raytune-repeats", nargs="*", default=["noop=1"], metavar="WORKLOAD=N",
+                        help="Ray Tune's repeats for these workloads (others: --repeats)")
     parser.add_argument("--workloads", nargs="+", default=["toy", "noop", "digits"], choices=["toy", "noop", "digits"])
     parser.add_argument("--fresh", action="store_true", help="ignore (and replace) the measurements cached so far")
     args = parser.parse_args()
+    try:
+        raytune_repeats = {kind: int(n) for kind, n in (item.split("=") for item in args.raytune_repeats)}
+    except ValueError:
+        parser.error(f"--raytune-repeats takes WORKLOAD=N items, got {args.raytune_repeats}")
     if args.fresh:
         CACHE.unlink(missing_ok=True)
     done = cached()
@@ -106,7 +112,7 @@ def main() -> None:
     for kind in args.workloads:
         for seed in range(args.repeats):
             for system in SYSTEMS:
-                if system == "raytune" and seed >= (args.raytune_repeats or args.repeats):
+                if system == "raytune" and seed >= raytune_repeats.get(kind, args.repeats):
                     continue
                 if any(r["workload"] == kind and r["system"] == system and r["seed"] == seed for r in done):
                     continue
