@@ -31,6 +31,7 @@ import time
 from benchmarks import common
 
 SYSTEMS = ("raytune", "poptune-inline", "poptune-processes", "poptune-ray")
+WORKLOADS = ("toy", "noop", "digits")
 
 
 def tree_rss(pid: int) -> int:
@@ -98,13 +99,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--raytune-repeats", nargs="*", default=["noop=1"], metavar="WORKLOAD=N",
                         help="Ray Tune's repeats for these workloads (others: --repeats)")
-    parser.add_argument("--workloads", nargs="+", default=["toy", "noop", "digits"], choices=["toy", "noop", "digits"])
+    parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
     parser.add_argument("--fresh", action="store_true", help="ignore (and replace) the measurements cached so far")
     args = parser.parse_args()
     try:
         raytune_repeats = {kind: int(n) for kind, n in (item.split("=") for item in args.raytune_repeats)}
     except ValueError:
         parser.error(f"--raytune-repeats takes WORKLOAD=N items, got {args.raytune_repeats}")
+    if unknown := set(raytune_repeats) - set(WORKLOADS):
+        parser.error(f"--raytune-repeats names unknown workloads {sorted(unknown)}; choose from {sorted(WORKLOADS)}")
     if args.fresh:
         CACHE.unlink(missing_ok=True)
     done = cached()
