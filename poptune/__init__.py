@@ -8,6 +8,8 @@ Example:
 __version__ = "0.1.0"
 
 from poptune import loggers, runners, strategies
+from poptune.core import events
+from poptune.strategies import fitness
 from poptune.callbacks import Callback
 from poptune.errors import CheckpointError, ConfigError, PoptuneError, RunDirError, RunFailedError, UsageError
 from poptune.member import Member
@@ -19,11 +21,14 @@ from poptune.space import Choice, Float, Int, Space
 from poptune.strategies import (
     Exploit,
     Explore,
+    ExploreContext,
     ExploreOnly,
     MemberView,
     Perturb,
     PerturbOrResample,
+    PopulationView,
     Resample,
+    Segment,
     Tournament,
     Truncation,
     TTest,
@@ -37,6 +42,7 @@ __all__ = [
     "ExploitRecord",
     "Exploit",
     "Explore",
+    "ExploreContext",
     "FailureRecord",
     "ExploreOnly",
     "Float",
@@ -47,6 +53,7 @@ __all__ = [
     "MemberView",
     "Perturb",
     "PerturbOrResample",
+    "PopulationView",
     "PoptuneError",
     "Progress",
     "ReportRecord",
@@ -54,12 +61,15 @@ __all__ = [
     "Result",
     "RunDirError",
     "RunFailedError",
+    "Segment",
     "Space",
     "TTest",
     "Tournament",
     "Truncation",
     "UsageError",
     "__version__",
+    "events",
+    "fitness",
     "loggers",
     "replay",
     "run",

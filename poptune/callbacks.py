@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from poptune.scheduler import Population
-    from poptune.store import Event
+    from poptune.core.events import Event
+    from poptune.core.state import PopulationState as Population
 
 
 class Callback:
@@ -17,17 +17,19 @@ class Callback:
 
     Example:
         >>> import poptune as pt
+        >>> from poptune.core import events
         >>> class PrintExploits(pt.Callback):
         ...     def on_event(self, event, population):
-        ...         if event.kind == "exploit":
-        ...             print(f"member {event.member} copied member {event.data['source']}")
+        ...         if isinstance(event, events.Exploited):
+        ...             print(f"member {event.member} copied member {event.source}")
     """
 
     def on_start(self, config: dict, population: Population, run_dir: str) -> None:
         """The run (or a resumed session of it) starts; the population is already created."""
 
     def on_event(self, event: Event, population: Population) -> None:
-        """An event was appended to the run log (and applied to ``population``)."""
+        """An event was appended to the run log (and applied to ``population``, which callbacks
+        read and never change). Events are :mod:`poptune.core.events` classes."""
 
     def on_tick(self, population: Population) -> None:
         """Called a few times per second from the controller loop (to refresh a display)."""

@@ -9,8 +9,7 @@ from collections.abc import Callable, Iterator
 
 from poptune.checkpoints import dumps, loads, resolve
 from poptune.errors import UsageError
-from poptune.runners.messages import CONTINUE, YIELD, Report, Restart, Task
-from poptune.scheduler import is_ready_step
+from poptune.core.messages import YIELD, Continue, Report, Restart, Task
 
 _UNSET = object()
 
@@ -67,6 +66,7 @@ class Member:
         self.generation = task.generation
         self.seed = task.seed
         self._task = task
+        self._stop = task.stop
         self._channel = channel
         self._checkpoints = checkpoints
         self._checkpoint: Any = _UNSET
@@ -92,9 +92,8 @@ class Member:
         return self._outcome is not None
 
     def is_checkpoint_step(self, step: int) -> bool:
-        """Whether reporting ``step`` saves the member's state (ready steps and the last step)."""
-        t = self._task
-        return is_ready_step(step, t.interval, t.burn_in, t.budget, t.ready_at) or step == t.budget
+        """Whether reporting ``step`` saves the member's state (its next stop, or the last step)."""
+        return step == self._stop or step == self.budget
 
     def steps(self) -> Iterator[int]:
         """Yield the step numbers this call should run, 1-based: ``step`` is the step's number.
@@ -144,8 +143,7 @@ class Member:
         if callable(checkpoint):
             self._live_checkpoint = checkpoint
         final = step == self.budget
-        t = self._task
-        ready = not final and is_ready_step(step, t.interval, t.burn_in, self.budget, t.ready_at)
+        ready = not final and step == self._stop
         ref = None
         if ready or final:
             state = checkpoint if checkpoint is not None else self._live_checkpoint
@@ -168,7 +166,9 @@ class Member:
         elif ready:
             if isinstance(reply, Restart) or reply == YIELD:
                 self._outcome = reply
-            elif reply != CONTINUE:
+            elif isinstance(reply, Continue):
+                self._stop = reply.stop
+            else:
                 raise RuntimeError(f"poptune internal error: unexpected reply {reply!r}")
 
     def _where(self) -> str:

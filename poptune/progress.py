@@ -12,9 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from poptune.callbacks import Callback
-from poptune.scheduler import FAILED, FINISHED, Population
-from poptune.store import Event
-from poptune.store import events as ev
+from poptune.core import events as ev
+from poptune.core.state import FAILED, FINISHED
+from poptune.core.state import PopulationState as Population
 
 MAX_ROWS = 24  # beyond this the table shows the best and the worst members only
 REFRESH_SECONDS = 0.25
@@ -52,7 +52,9 @@ class Progress(Callback):
         self._live: Live | None = None
         self._best: dict[int, float] = {}
         self._best_score: dict[int, float] = {}
-        self._steps_done = 0
+        self._steps_done = 0  # reports seen this session (throughput)
+        self._done = 0  # steps done by the population, each member counted up to its budget
+        self._step: dict[int, int] = {}
         self._last_render = 0.0
         self._next_line = 0.1
 
@@ -63,7 +65,8 @@ class Progress(Callback):
         self.budget = config["steps"]
         self.direction = config["direction"]
         self.start = time.monotonic()
-        self._start_steps = sum(s.step for s in population)
+        self._step = {s.id: min(s.step, self.budget) for s in population}
+        self._done = sum(self._step.values())
         for state in population:
             if math.isfinite(state.fitness):
                 self._best[state.id], self._best_score[state.id] = state.fitness, state.score
@@ -75,9 +78,12 @@ class Progress(Callback):
             self._live = Live(console=self.console, auto_refresh=False, transient=False)
             self._live.start()
 
-    def on_event(self, event: Event, population: Population) -> None:
-        if event.kind == ev.REPORT:
+    def on_event(self, event: ev.Event, population: Population) -> None:
+        if isinstance(event, ev.Reported):
             self._steps_done += 1
+            step = min(event.step, self.budget)
+            self._done += step - self._step.get(event.member, 0)
+            self._step[event.member] = step
             state = population[event.member]
             if state.fitness > self._best.get(event.member, -math.inf):
                 self._best[event.member], self._best_score[event.member] = state.fitness, event.score
@@ -112,7 +118,7 @@ class Progress(Callback):
         elapsed = self._elapsed()
         rate = self._steps_done / elapsed if elapsed > 0 else 0.0
         total = len(population) * self.budget
-        done = sum(min(s.step, self.budget) for s in population)
+        done = self._done
         remaining = sum(self.budget - s.step for s in population.active)
         eta = f"{remaining / rate:.0f}s" if rate > 0 else "?"
         return (
@@ -142,26 +148,25 @@ class Progress(Callback):
             )
         return Group(Text(self.header(population), style="bold"), table)
 
-    def _event_line(self, event: Event) -> str | None:
-        d = event.data
-        if event.kind == ev.EXPLOIT:
-            changed = {k: v for k, v in d["new"].items() if d["copied"].get(k) != v}
+    def _event_line(self, event: ev.Event) -> str | None:
+        if isinstance(event, ev.Exploited):
+            changed = {k: v for k, v in event.new.items() if event.copied.get(k) != v}
             return (
-                f"step {event.step}: member {event.member} copies member {d['source']}"
-                f" (gen {d['generation']}); explore: {format_hparams(changed) or 'no change'}"
+                f"step {event.step}: member {event.member} copies member {event.source}"
+                f" (gen {event.generation}); explore: {format_hparams(changed) or 'no change'}"
             )
-        if event.kind == ev.EXPLORE:
-            changed = {k: v for k, v in d["new"].items() if d["old"].get(k) != v}
+        if isinstance(event, ev.Explored):
+            changed = {k: v for k, v in event.new.items() if event.old.get(k) != v}
             return f"step {event.step}: member {event.member} changes {format_hparams(changed)}"
-        if event.kind == ev.FAILURE:
-            return f"member {event.member} failed at step {event.step} (attempt {d.get('attempt')}): {d.get('error')}"
-        if event.kind == ev.FAILED:
-            return f"member {event.member} gave up after its retries: {d.get('error')}"
+        if isinstance(event, ev.AttemptFailed):
+            return f"member {event.member} failed at step {event.step} (attempt {event.attempt}): {event.error}"
+        if isinstance(event, ev.MemberFailed):
+            return f"member {event.member} gave up after its retries: {event.error}"
         return None
 
     def _maybe_log_status(self, population: Population) -> None:
         total = len(population) * self.budget
-        done = sum(min(s.step, self.budget) for s in population)
+        done = self._done
         if total and done / total >= self._next_line:
             self._next_line = math.floor(done / total * 10 + 1) / 10
             best = max(population, key=lambda s: s.fitness)

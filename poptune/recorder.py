@@ -5,69 +5,56 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from poptune.callbacks import Callback
-from poptune.checkpoints import LocalCheckpoints, Retention
-from poptune.scheduler import Population
-from poptune.store import Event, Store
-from poptune.store import events as ev
+from poptune.core import events as ev
+from poptune.core.state import PopulationState
+from poptune.store import Store
 
 
 class Recorder:
     """Every fact of a live run goes through :meth:`record`, in this order: applied to the
     population state, shown to callbacks, and (at :meth:`flush`) committed to the store in one
-    transaction. A checkpoint file released by the retention policy is deleted only after the
-    event that released it is committed, so the log never points at a deleted file.
+    transaction. A checkpoint file the state releases (no member and no open round can load it)
+    is deleted only after the events that released it are committed, so the log never points
+    at a deleted file; a deletion the log missed (a crash in between) is redone on resume.
 
     Args:
         store: The run log.
-        population: The live population state.
+        state: The live population state.
         callbacks: Told about every event.
         checkpoints: Checkpoint files (for deletions).
-        retention: Which checkpoint files to keep.
     """
 
-    def __init__(
-        self,
-        store: Store,
-        population: Population,
-        callbacks: Sequence[Callback],
-        checkpoints: LocalCheckpoints,
-        retention: Retention,
-    ):
-        self.store, self.population, self.callbacks = store, population, list(callbacks)
-        self.checkpoints, self.retention = checkpoints, retention
-        self._pending: list[Event] = []
-        self._dead: list[tuple[int, str]] = []
+    def __init__(self, store: Store, state: PopulationState, callbacks: Sequence[Callback], checkpoints):
+        self.store, self.state, self.callbacks = store, state, list(callbacks)
+        self.checkpoints = checkpoints
+        self._pending: list[ev.Event] = []
 
-    def record(self, events: Sequence[Event]) -> None:
+    def record(self, events: Sequence[ev.Event]) -> None:
         self._pending.extend(events)
         for event in events:
-            self.population.apply(event)
+            self.state.apply(event)
             for callback in self.callbacks:
-                callback.on_event(event, self.population)
-
-    def point(self, member: int, ref: str) -> None:
-        """Member's current state is now ``ref``; files nobody points at go after the commit."""
-        self._dead.extend((member, dead) for dead in self.retention.point(member, ref))
+                callback.on_event(event, self.state)
 
     def flush(self) -> None:
         """Commit recorded events, then delete the checkpoint files they released."""
         if self._pending:
             self.store.append(self._pending)
             self._pending = []
-        if self._dead:
-            dead, self._dead = self._dead, []
-            for _, ref in dead:
+        released = self.state.take_released()
+        if released:
+            for _, ref in released:
                 self.checkpoints.delete(ref)
-            self.record([Event(ev.CHECKPOINT_DELETED, member, data={"ref": ref}) for member, ref in dead])
+            self.record([ev.CheckpointDeleted(member=member, ref=ref) for member, ref in released])
 
     def tick(self) -> None:
         for callback in self.callbacks:
-            callback.on_tick(self.population)
+            callback.on_tick(self.state)
 
     def end(self, status: str) -> None:
         """Record the end of the session, commit everything, tell the callbacks."""
         self.flush()
-        self.record([Event(ev.END, data={"status": status})])
+        self.record([ev.SessionEnded(status=status)])
         self.flush()
         for callback in self.callbacks:
-            callback.on_end(status, self.population)
+            callback.on_end(status, self.state)

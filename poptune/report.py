@@ -14,7 +14,7 @@ from typing import Any
 from poptune.errors import PoptuneError
 from poptune.progress import format_value
 from poptune.result import Result
-from poptune.store import events as ev
+from poptune.core import events as ev
 
 CAPTIONS = {
     "scores": "Score of every member over its steps. Dashed arrows are exploits: the target (arrow head) "
@@ -233,6 +233,6 @@ def _started(result: Result) -> str:
 
 
 def _duration(result: Result) -> str:
-    ends = [e.time for e in result.events if e.kind == ev.END]
+    ends = [e.time for e in result.events if isinstance(e, ev.SessionEnded)]
     last = ends[-1] if ends else result.events[-1].time
     return f"{last - result.events[0].time:.1f} s"

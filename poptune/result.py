@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from poptune.checkpoints import loads, open_checkpoints
+from poptune.checkpoints import loads, open_checkpoints, split_ref
+from poptune.core import events as ev
+from poptune.core.state import FAILED, FINISHED, PopulationState
 from poptune.errors import PoptuneError
-from poptune.scheduler import FAILED, FINISHED, Population
 from poptune.space import Space
-from poptune.store import Event, Store, store_path
-from poptune.store import events as ev
+from poptune.store import Store, store_path
 
 CHECKPOINT_DIR = "checkpoints"
 
@@ -128,18 +128,17 @@ class Result:
         0
     """
 
-    def __init__(self, events: list[Event], run_dir: str | os.PathLike | None = None):
-        runs = [e for e in events if e.kind == ev.RUN]
-        if not runs:
+    def __init__(self, events: list[ev.Event], run_dir: str | os.PathLike | None = None):
+        sessions = [e for e in events if isinstance(e, ev.RunStarted)]
+        if not sessions or type(sessions[0]) is not ev.RunStarted:
             raise PoptuneError("the run log holds no run configuration")
         self.dir = Path(run_dir) if run_dir is not None else None
         self.events = events
-        self.config: dict = dict(runs[0].data)
-        sessions = [e for e in events if e.kind in (ev.RUN, ev.RESUME)]
-        self.config.update({k: v for k, v in sessions[-1].data.items() if k in ("steps", "interval")})
+        self.config: dict = dict(sessions[0].config)
+        self.config.update({k: v for k, v in sessions[-1].config.items() if k in ("steps", "interval")})
         self.space = Space.from_description(self.config["space"])
         self.direction: str = self.config["direction"]
-        self._population = Population(self.direction, self.config["steps"])
+        self._population = PopulationState()
         self._population.apply_all(events)
         self._index()
 
@@ -150,24 +149,24 @@ class Result:
             return cls(store.read(), run_dir)
 
     def _index(self) -> None:
-        latest: dict[tuple[int, int], Event] = {}
-        self._member_events: dict[int, Event] = {}
-        self._exploits_of: dict[int, list[Event]] = {}
-        self._explores_of: dict[int, list[Event]] = {}
-        self._writes: dict[str, list[Event]] = {}
+        latest: dict[tuple[int, int], ev.Reported] = {}
+        self._member_events: dict[int, ev.MemberAdded] = {}
+        self._exploits_of: dict[int, list[ev.Exploited]] = {}
+        self._explores_of: dict[int, list[ev.Explored]] = {}
+        self._writes: dict[str, list[ev.Checkpointed]] = {}
         for e in self.events:
-            if e.kind == ev.REPORT:
+            if isinstance(e, ev.Reported):
                 latest[(e.member, e.step)] = e
-            elif e.kind == ev.MEMBER:
+            elif isinstance(e, ev.MemberAdded):
                 self._member_events[e.member] = e
-            elif e.kind == ev.EXPLOIT:
+            elif isinstance(e, ev.Exploited):
                 self._exploits_of.setdefault(e.member, []).append(e)
-            elif e.kind == ev.EXPLORE:
+            elif isinstance(e, ev.Explored):
                 self._explores_of.setdefault(e.member, []).append(e)
-            elif e.kind == ev.CHECKPOINT:
-                self._writes.setdefault(e.data["ref"], []).append(e)
+            elif isinstance(e, ev.Checkpointed):
+                self._writes.setdefault(e.ref, []).append(e)
         self.reports = [
-            ReportRecord(e.member, e.step, e.score, e.data, e.time) for _, e in sorted(latest.items())
+            ReportRecord(e.member, e.step, e.score, e.metrics, e.time) for _, e in sorted(latest.items())
         ]
         self.members = [
             MemberRecord(
@@ -184,32 +183,16 @@ class Result:
             for s in sorted(self._population, key=lambda s: s.id)
         ]
         self.exploits = [
-            ExploitRecord(
-                target=e.member,
-                source=e.data["source"],
-                step=e.step,
-                source_step=e.data["source_step"],
-                old=e.data["old"],
-                copied=e.data["copied"],
-                new=e.data["new"],
-                generation=e.data["generation"],
-                time=e.time,
-            )
+            ExploitRecord(target=e.member, source=e.source, step=e.step, source_step=e.source_step, old=e.old,
+                          copied=e.copied, new=e.new, generation=e.generation, time=e.time)
             for e in self.events
-            if e.kind == ev.EXPLOIT
+            if isinstance(e, ev.Exploited)
         ]
         self.failures = [
-            FailureRecord(
-                member=e.member,
-                step=e.step,
-                error=e.data.get("error", ""),
-                traceback=e.data.get("traceback", ""),
-                attempt=e.data.get("attempt", 0),
-                crashed=e.data.get("crashed", False),
-                time=e.time,
-            )
+            FailureRecord(member=e.member, step=e.step, error=e.error, traceback=e.traceback, attempt=e.attempt,
+                          crashed=e.crashed, time=e.time)
             for e in self.events
-            if e.kind == ev.FAILURE
+            if isinstance(e, ev.AttemptFailed)
         ]
 
     # -- summaries ---------------------------------------------------------------------------
@@ -217,11 +200,11 @@ class Result:
     @property
     def status(self) -> str:
         """``"finished"``, ``"interrupted"``, ``"failed"``, ``"running"`` or ``"crashed"``."""
-        last_session = max(i for i, e in enumerate(self.events) if e.kind in (ev.RUN, ev.RESUME))
-        ends = [e for e in self.events[last_session:] if e.kind == ev.END]
+        last_session = max(i for i, e in enumerate(self.events) if isinstance(e, ev.RunStarted))
+        ends = [e for e in self.events[last_session:] if isinstance(e, ev.SessionEnded)]
         if ends:
-            return ends[-1].data.get("status", "finished")
-        session = self.events[last_session].data
+            return ends[-1].status
+        session = self.events[last_session].config
         return "running" if _alive(session.get("pid"), session.get("host")) else "crashed"
 
     @property
@@ -289,16 +272,16 @@ class Result:
             e for e in self._exploits_of.get(member, []) if e.step < step and (e.seq or 0) < before_seq
         ]
         if not exploits:
-            origin = self._member_events[member].data
-            base, own_start, age, hparams, since = [], 0, 0, origin["hparams"], 0
-            generation = origin.get("generation", 0)
+            origin = self._member_events[member]
+            base, own_start, age, hparams, since = [], 0, 0, origin.hparams, 0
+            generation = origin.generation
         else:
             last = exploits[-1]
-            written = [w for w in self._writes.get(last.data["ref"], []) if (w.seq or 0) < (last.seq or 0)]
+            written = [w for w in self._writes.get(last.ref, []) if (w.seq or 0) < (last.seq or 0)]
             # (a copied file always has its write in the log when poptune wrote the run)
             base = self._stretches(written[-1].member, written[-1].step, written[-1].seq or 0) if written else []
-            own_start, age, hparams, since = last.step, last.data["source_age"], last.data["new"], last.seq or 0
-            generation = last.data["generation"]
+            own_start, age, hparams, since = last.step, last.source_age, last.new, last.seq or 0
+            generation = last.generation
         changes = [
             e
             for e in self._explores_of.get(member, [])
@@ -310,7 +293,7 @@ class Result:
             if change.step > start:
                 stretches.append(LineageRecord(member, generation, age + start - own_start,
                                                age + change.step - own_start, dict(hparams), start, change.step))
-            start, hparams = change.step, change.data["new"]
+            start, hparams = change.step, change.new
         stretches.append(
             LineageRecord(member, generation, age + start - own_start, age + step - own_start, dict(hparams), start, step)
         )
@@ -332,16 +315,16 @@ class Result:
             raise PoptuneError(f"member {m} has no checkpoint yet")
         store = open_checkpoints(self.config.get("checkpoints") or self.dir / CHECKPOINT_DIR)
         state = loads(store.load(ref), f"member {m}")
-        _, _, row = ref.partition("#")
-        return state.member(int(row)) if row else state  # a row of a stacked (vectorized) checkpoint
+        _, row = split_ref(ref)
+        return state.member(row) if row is not None else state  # a row of a stacked (vectorized) checkpoint
 
     def hparams_at(self, member: int, step: int) -> dict:
         """Hyperparameters ``member`` trained its step ``step`` with."""
-        hparams = self._member_events[member].data["hparams"]
+        hparams = self._member_events[member].hparams
         changes = self._exploits_of.get(member, []) + self._explores_of.get(member, [])
         for e in sorted(changes, key=lambda e: e.seq or 0):
             if e.step < step:
-                hparams = e.data["new"]
+                hparams = e.new
         return dict(hparams)
 
     def to_pandas(self):

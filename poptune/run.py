@@ -14,6 +14,7 @@ from poptune.rundir import DEFAULT_EXPLOIT, DEFAULT_EXPLORE, check_settings, ope
 from poptune.runners import Inline, Processes, Ray, Runner
 from poptune.space import Space
 from poptune.strategies import Exploit, Explore
+from poptune.strategies.fitness import Fitness
 
 
 def run(
@@ -42,6 +43,8 @@ def run(
     metadata: Mapping[str, Any] | None = None,
     max_lag: int | None | str = "auto",
     checkpoints: str | os.PathLike | None = None,
+    quorum: float = 0.5,
+    fitness: Fitness | Callable | None = None,
 ) -> Result:
     """Train a population with Population Based Training and return the :class:`Result`.
 
@@ -71,7 +74,8 @@ def run(
             sampling); the other members are sampled.
         progress: Show live progress (a table in a terminal, log lines otherwise).
         burn_in: No member is ready before this step.
-        synchronous: Generational PBT: ready members wait for the whole population.
+        synchronous: Generational PBT: at every ready step the whole population meets, and
+            decides on one ranking. Default: asynchronous (see ``quorum``).
         retries: Times a failing member is restarted from its last checkpoint before it is
             marked failed (the run goes on without it).
         keep_checkpoints: ``"last"`` deletes checkpoints no member can load any more (final ones
@@ -82,14 +86,22 @@ def run(
             10 (later entries may name only what changes). The hand-tuned baseline, and how
             :func:`poptune.replay` retraces a lineage. Not combined with ``exploit``/``initial``.
         metadata: JSON data stored with the run (experiment name, commit...), shown in reports.
-        max_lag: Pacing of asynchronous PBT: a ready member more than ``max_lag`` steps ahead of
-            the least advanced member waits for it, so a late or slow member still meets the
-            others (without it, a member that starts late may find the rest finished). ``"auto"``
-            is 4 x ``interval``; ``None`` removes the limit. Only a worker no other member needs
-            ever waits: with more members than workers, ahead members give their worker away.
+        max_lag: Pacing of asynchronous PBT: a member more than ``max_lag`` steps ahead of the
+            least advanced member waits for it after its decision, so a late or slow member
+            still meets the others, and old checkpoints a round may copy are not kept for long.
+            ``"auto"`` is 4 x ``interval``; ``None`` removes the limit. Only a worker no other
+            member needs ever waits: with more members than workers, ahead members give their
+            worker away.
         checkpoints: Where checkpoint files go: a folder, or an fsspec URL such as
             ``"s3://bucket/run/checkpoints"`` that every worker can reach (a Ray cluster without a
             shared file system). Default: ``<dir>/checkpoints``.
+        quorum: Asynchronous PBT: a member ready at step ``t`` is ranked among the members that
+            have reached ``t`` (each with its score at ``t``), once more than this share of the
+            population has (at least two members). Until then it waits, giving its worker to a
+            member that is behind when one needs it. Lower it for populations with stragglers.
+        fitness: What ranks members: ``None`` (the score), ``pt.fitness.Smoothed(window)``
+            (the mean of the lineage's recent scores, for noisy scores), ``pt.fitness.Metric(name,
+            direction)``, or a function ``(score, metrics) -> float`` (higher is better).
 
     Returns:
         The run's :class:`~poptune.Result`.
@@ -122,11 +134,12 @@ def run(
         explore=explore, dir=dir, seed=seed, resume=resume, overwrite=overwrite, initial=initial,
         progress=progress, burn_in=burn_in, synchronous=synchronous, retries=retries,
         keep_checkpoints=keep_checkpoints, callbacks=callbacks, schedule=schedule, metadata=metadata,
-        max_lag=max_lag, checkpoints=checkpoints,
+        max_lag=max_lag, checkpoints=checkpoints, quorum=quorum, fitness=fitness,
     )
-    opened = open_run(settings, runner.describe(), getattr(train, "__qualname__", repr(train)))
+    opened = open_run(settings, runner.describe(), getattr(train, "__qualname__", repr(train)),
+                      can_hold=not runner.in_process)
     try:
-        if not opened.population.done():
+        if not opened.state.done():
             Controller(opened, train, runner).run()
         else:
             opened.recorder.end("finished")

@@ -21,14 +21,18 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from poptune.callbacks import Callback
-from poptune.checkpoints import Retention, open_checkpoints
+from poptune.checkpoints import open_checkpoints
+from poptune.core import events as ev
+from poptune.core.decide import Decider
+from poptune.core.engine import Engine
+from poptune.core.retention import Retention
+from poptune.core.state import PopulationState
 from poptune.errors import ConfigError, RunDirError
 from poptune.recorder import Recorder
-from poptune.scheduler import Population, Scheduler
 from poptune.space import Space, as_space
-from poptune.store import Event, Store, store_path
-from poptune.store import events as ev
+from poptune.store import Store, store_path
 from poptune.strategies import Exploit, Explore, PerturbOrResample, Truncation, as_exploit, as_explore
+from poptune.strategies.fitness import Fitness, as_fitness
 
 CHECKPOINT_DIR = "checkpoints"
 DIRECTIONS = ("maximize", "minimize")
@@ -64,6 +68,8 @@ class Settings:
     metadata: dict
     max_lag: int | None
     checkpoints: str | None = None  # None: <dir>/checkpoints
+    quorum: float = 0.5
+    fitness: Fitness | None = None
 
 
 def check_settings(
@@ -90,6 +96,8 @@ def check_settings(
     metadata: Mapping[str, Any] | None = None,
     max_lag: int | None | str = "auto",
     checkpoints: str | os.PathLike | None = None,
+    quorum: float = 0.5,
+    fitness: Fitness | Callable | None = None,
 ) -> Settings:
     """Validate run arguments; every error names the argument and the fix."""
     space = as_space(space)
@@ -130,6 +138,9 @@ def check_settings(
         if isinstance(max_lag, str):
             raise ConfigError(f"max_lag must be an integer >= 0, 'auto' or None, got {max_lag!r}")
         max_lag = non_negative_int("max_lag", max_lag)
+    if isinstance(quorum, bool) or not isinstance(quorum, (int, float)) or not 0 < quorum <= 1:
+        raise ConfigError(f"quorum must be a share of the population in (0, 1], got {quorum!r}")
+    fitness = as_fitness(fitness)
     if metadata is not None and not isinstance(metadata, Mapping):
         raise ConfigError(f"metadata must be a dict, got {metadata!r}")
     run_dir = Path(dir) if dir is not None else Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -139,7 +150,7 @@ def check_settings(
         overwrite=bool(overwrite), initial=initial, progress=bool(progress), burn_in=burn_in,
         synchronous=bool(synchronous), retries=retries, keep_checkpoints=keep_checkpoints,
         callbacks=list(callbacks), schedule=schedule, metadata=dict(metadata or {}), max_lag=max_lag,
-        checkpoints=None if checkpoints is None else str(checkpoints),
+        checkpoints=None if checkpoints is None else str(checkpoints), quorum=float(quorum), fitness=fitness,
     )
 
 
@@ -152,23 +163,24 @@ class OpenRun:
     seed: int
     session: int  # 0 for a new run, k for its k-th resume
     store: Store
-    population: Population
-    scheduler: Scheduler
+    state: PopulationState
+    engine: Engine
     checkpoints: Any  # LocalCheckpoints or FsspecCheckpoints
     recorder: Recorder
-    past: list[Event]
+    past: list[ev.Event]
 
     def close(self) -> None:
         self.store.close()
 
 
-def open_run(settings: Settings, engine: dict, train_name: str) -> OpenRun:
+def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool = True) -> OpenRun:
     """Create the run in ``settings.dir``, or resume it; start the callbacks.
 
     Args:
         settings: From :func:`check_settings`.
         engine: JSON description of what runs the members (stored with the run).
         train_name: What trains the members (stored, for the record).
+        can_hold: Whether a waiting member may keep its worker (see :class:`~poptune.core.Engine`).
     """
     s = settings
     config = {
@@ -180,7 +192,9 @@ def open_run(settings: Settings, engine: dict, train_name: str) -> OpenRun:
         "space": s.space.describe(),
         "exploit": repr(s.exploit) if s.exploit is not None else None,
         "explore": repr(s.explore),
+        "fitness": repr(s.fitness),
         "synchronous": s.synchronous,
+        "quorum": s.quorum,
         "retries": s.retries,
         "keep_checkpoints": s.keep_checkpoints,
         "runner": engine,
@@ -190,6 +204,7 @@ def open_run(settings: Settings, engine: dict, train_name: str) -> OpenRun:
         "metadata": s.metadata,
         "checkpoints": s.checkpoints,
         "version": _version(),
+        "log_version": 2,
         "pid": os.getpid(),
         "host": socket.gethostname(),
     }
@@ -199,41 +214,39 @@ def open_run(settings: Settings, engine: dict, train_name: str) -> OpenRun:
     store = Store(store_path(s.dir))
     try:
         window = getattr(s.exploit, "window", 1) if s.exploit is not None else 1
-        pop = Population(s.direction, s.steps, window)
+        state = PopulationState(s.fitness, window, live=True)
         past = store.read()
-        pop.apply_all(past)
-        session = sum(e.kind in (ev.RUN, ev.RESUME) for e in past)
-        first: list[Event] = []
+        state.apply_all(past)
+        session = sum(isinstance(e, ev.RunStarted) for e in past)
+        first: list[ev.Event] = []
         if not past:
-            first.append(Event(ev.RUN, data=config))
+            first.append(ev.RunStarted(config=config))
             rng = np.random.default_rng([seed, 0])
             initial = s.initial or []
             for m in range(s.population):
                 hparams = s.space.complete(initial[m], rng, f"initial[{m}]") if m < len(initial) else s.space.sample(rng)
-                first.append(Event(ev.MEMBER, m, 0, data={"hparams": hparams, "generation": 0}))
+                first.append(ev.MemberAdded(member=m, hparams=hparams))
         else:
-            first.append(Event(ev.RESUME, data=config))
+            first.append(ev.RunResumed(config=config))
         store.append(first)
-        pop.apply_all(first)
-        retention = Retention(s.keep_checkpoints)
-        _restore_retention(retention, pop, past)
-        scheduler = Scheduler(
-            pop, s.space, s.exploit, s.explore, s.synchronous, np.random.default_rng([seed, 1, session]),
-            schedule=dict(s.schedule) if s.schedule is not None else None,
-        )
+        state.apply_all(first)
         callbacks = list(s.callbacks)
         if s.progress:
             from poptune.progress import Progress
 
             callbacks.insert(0, Progress())
         checkpoints = open_checkpoints(checkpoint_location(s.dir, s.checkpoints))
-        recorder = Recorder(store, pop, callbacks, checkpoints, retention)
+        recorder = Recorder(store, state, callbacks, checkpoints)
+        decider = Decider(state, s.space, s.exploit, s.explore, seed,
+                          schedule=dict(s.schedule) if s.schedule is not None else None)
+        core = Engine(state, decider, recorder.record, synchronous=s.synchronous, quorum=s.quorum,
+                      max_lag=s.max_lag, retries=s.retries, seed=seed, session=session, can_hold=can_hold)
         for callback in callbacks:
-            callback.on_start(config, pop, str(s.dir))
+            callback.on_start(config, state, str(s.dir))
     except BaseException:
         store.close()
         raise
-    return OpenRun(s, config, seed, session, store, pop, scheduler, checkpoints, recorder, past)
+    return OpenRun(s, config, seed, session, store, state, core, checkpoints, recorder, past)
 
 
 def checkpoint_location(run_dir: str | os.PathLike, checkpoints: str | None) -> str:
@@ -270,11 +283,11 @@ def _check_dir(run_dir: Path, config: dict, resume: bool, overwrite: bool) -> di
         ends = store.read(kinds=[ev.END])
     if not head:
         raise RunDirError(f"{path} holds no run configuration; pass overwrite=True to start over")
-    previous = head[0].data
+    previous = head[0].config
     differs = [k for k in IDENTITY if previous.get(k) != config[k]]
     if not resume:
         what = f"a different run (its {', '.join(differs)} differ)" if differs else "this run already"
-        state = ends[-1].data.get("status") if ends else "stopped before its end"
+        state = ends[-1].status if ends else "stopped before its end"
         raise RunDirError(
             f"{run_dir} holds {what} ({state}); pass resume=True to continue it, overwrite=True to "
             f"delete it, or choose another dir"
@@ -324,15 +337,6 @@ def check_schedule(schedule: Any, space: Space, steps: int) -> list[tuple[int, d
         current = {**current, **entry[1]}
         out.append((int(step), space.validate(current, f"schedule[{i}]")))
     return out
-
-
-def _restore_retention(retention: Retention, pop: Population, past: list[Event]) -> None:
-    for e in past:
-        if e.kind == ev.FINISH and e.data.get("ref"):
-            retention.pin(e.data["ref"])
-    for state in pop:
-        if state.ref is not None:
-            retention.point(state.id, state.ref)
 
 
 def positive_int(name: str, value: Any, hint: str = "") -> int:

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 import poptune as pt
-from poptune.store import events as ev
+from poptune.core import events as ev
 
 from tests import helpers
 from tests.test_run import RUNNERS, log, run

@@ -5,7 +5,7 @@ import pytest
 import poptune as pt
 from poptune.checkpoints import LocalCheckpoints
 from poptune.member import Member
-from poptune.runners.messages import CONTINUE, YIELD, Restart, Task
+from poptune.core.messages import YIELD, Continue, Restart, Task
 
 
 class FakeChannel:
@@ -15,14 +15,16 @@ class FakeChannel:
 
     def report(self, report):
         self.reports.append(report)
-        return self.replies.pop(0) if report.ready and self.replies else (CONTINUE if report.ready else None)
+        if not report.ready:
+            return None
+        return self.replies.pop(0) if self.replies else Continue(stop=report.step + 2)  # interval 2
 
     def alive(self):
         pass
 
 
 def task(**kw):
-    settings = dict(member=3, hparams={"lr": 0.1}, ref=None, start=0, budget=6, interval=2, burn_in=0, seed=7)
+    settings = dict(member=3, hparams={"lr": 0.1}, ref=None, start=0, stop=2, budget=6, seed=7)
     settings.update(kw)
     return Task(**settings)
 
@@ -55,7 +57,7 @@ def test_yield_and_restart_end_the_segment(tmp_path):
 def test_resumed_segment_starts_after_its_checkpoint_and_loads_it_lazily(tmp_path):
     ckpts = LocalCheckpoints(tmp_path)
     ckpts.save("m0003/s00000004.pkl", pickle.dumps({"w": 4}))
-    member = Member(task(ref="m0003/s00000004.pkl", start=4), FakeChannel(), ckpts)
+    member = Member(task(ref="m0003/s00000004.pkl", start=4, stop=6), FakeChannel(), ckpts)
     assert member._checkpoint is not None  # not loaded yet (sentinel)
     assert member.checkpoint == {"w": 4}
     steps = member.steps()
@@ -67,7 +69,7 @@ def test_resumed_segment_starts_after_its_checkpoint_and_loads_it_lazily(tmp_pat
 def test_metrics_are_converted_to_plain_numbers(tmp_path):
     np = pytest.importorskip("numpy")
     channel = FakeChannel()
-    member = Member(task(interval=None), channel, LocalCheckpoints(tmp_path))
+    member = Member(task(stop=6), channel, LocalCheckpoints(tmp_path))
     for _ in member.steps():
         member.report(np.float32(0.5), checkpoint=0, acc=np.float64(0.25), n=np.int64(3), tag="x")
         break
@@ -79,7 +81,7 @@ def test_metrics_are_converted_to_plain_numbers(tmp_path):
 def test_a_zero_dim_tensor_is_a_valid_score(tmp_path):
     torch = pytest.importorskip("torch")
     channel = FakeChannel()
-    member = Member(task(interval=None), channel, LocalCheckpoints(tmp_path))
+    member = Member(task(stop=6), channel, LocalCheckpoints(tmp_path))
     member.report(torch.tensor(0.75), checkpoint=0)
     assert channel.reports[0].score == 0.75
     with pytest.raises(pt.UsageError, match="must be a number"):

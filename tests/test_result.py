@@ -4,19 +4,24 @@ import math
 import pytest
 
 import poptune as pt
+from poptune.core import events as ev
 from poptune.result import Result
-from poptune.store import Event
 
 from tests.test_run import run
 
 SPACE = {"lr": {"type": "Float", "low": 0.01, "high": 1.0, "log": False}}
 
 
+def Event(kind, member=None, step=None, score=None, data=None):
+    """An event from its stored row (as an older poptune wrote it)."""
+    return ev.decode(0.0, kind, member, step, score, data or {})
+
+
 def synthetic(*events):
     head = Event("run", data={"population": 2, "steps": 8, "interval": 2, "direction": "maximize", "space": SPACE})
     out = [head, *events]
     for seq, e in enumerate(out, start=1):
-        e.seq = seq
+        ev.set_seq(e, seq)
     return Result(out)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import poptune as pt
-from poptune.store import events as ev
+from poptune.core import events as ev
 
 from tests import helpers
 from tests.test_run import log, run

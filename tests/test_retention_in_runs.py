@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from poptune.store import events as ev
+from poptune.core import events as ev
 
 from tests.test_run import log, run
 

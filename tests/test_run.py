@@ -7,7 +7,8 @@ import pytest
 
 import poptune as pt
 from poptune.demo import toy
-from poptune.store import Store, events as ev, store_path
+from poptune.core import events as ev
+from poptune.store import Store, store_path
 
 from tests import helpers
 

@@ -7,7 +7,7 @@ import time
 
 from poptune.callbacks import Callback
 from poptune.errors import PoptuneError
-from poptune.store import events as ev
+from poptune.core import events as ev
 
 FLUSH_SECONDS = 2.0  # metrics are sent in batches: MLflow calls cost milliseconds each
 _STATUS = {"finished": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}
@@ -61,19 +61,19 @@ class MLflow(Callback):
         self._last_flush = time.monotonic()
 
     def on_event(self, event, population):
-        if event.kind == ev.REPORT:
+        if isinstance(event, ev.Reported):
             stamp, step = int(event.time * 1000), event.step
             metrics = self._pending.setdefault(event.member, [])
             metrics.append(self._Metric("score", event.score, stamp, step))
-            for name, value in event.data.items():
+            for name, value in event.metrics.items():
                 if _number(value):
                     metrics.append(self._Metric(name, float(value), stamp, step))
             for name, value in population[event.member].hparams.items():
                 if _number(value):
                     metrics.append(self._Metric(f"hparams/{name}", float(value), stamp, step))
-        elif event.kind == ev.EXPLOIT:
+        elif isinstance(event, ev.Exploited):
             self.client.set_tag(self.runs[event.member], "poptune.last_exploit",
-                                f"step {event.step}: copied member {event.data['source']}")
+                                f"step {event.step}: copied member {event.source}")
 
     def on_tick(self, population):
         if time.monotonic() - self._last_flush >= FLUSH_SECONDS:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from poptune.callbacks import Callback
 from poptune.errors import PoptuneError
-from poptune.store import events as ev
+from poptune.core import events as ev
 
 
 def _summary_writer():
@@ -59,20 +59,19 @@ class TensorBoard(Callback):
         return self._writers[member]
 
     def on_event(self, event, population):
-        if event.kind == ev.REPORT:
+        if isinstance(event, ev.Reported):
             writer = self._writer(event.member)
             writer.add_scalar("score", event.score, event.step)
-            for name, value in event.data.items():
+            for name, value in event.metrics.items():
                 if _number(value):
                     writer.add_scalar(f"metrics/{name}", value, event.step)
             for name, value in population[event.member].hparams.items():
                 if _number(value):
                     writer.add_scalar(f"hparams/{name}", value, event.step)
-        elif event.kind == ev.EXPLOIT:
-            d = event.data
+        elif isinstance(event, ev.Exploited):
             self._writer(event.member).add_text(
-                "exploits", f"copied member {d['source']} (its step {d['source_step']}); new hyperparameters {d['new']}",
-                event.step,
+                "exploits", f"copied member {event.source} (its step {event.source_step}); new hyperparameters "
+                f"{event.new}", event.step,
             )
 
     def on_end(self, status, population):

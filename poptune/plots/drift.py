@@ -6,7 +6,7 @@ from typing import Any
 
 from poptune.result import Result
 from poptune.space import Choice
-from poptune.store import events as ev
+from poptune.core import events as ev
 
 
 def hparam_drift(result: Result) -> dict[str, Any]:
@@ -19,10 +19,10 @@ def hparam_drift(result: Result) -> dict[str, Any]:
     """
     changes: dict[int, list[tuple[int, dict]]] = {}
     for e in result.events:
-        if e.kind == ev.MEMBER:
-            changes[e.member] = [(0, e.data["hparams"])]
-        elif e.kind in (ev.EXPLOIT, ev.EXPLORE):
-            changes[e.member].append((e.step, e.data["new"]))
+        if isinstance(e, ev.MemberAdded):
+            changes[e.member] = [(0, e.hparams)]
+        elif isinstance(e, (ev.Exploited, ev.Explored)):
+            changes[e.member].append((e.step, e.new))
     last = {m.id: m.step for m in result.members}
     out = {}
     for name, domain in result.space.domains.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 from collections.abc import Callable
 
-from poptune.runners.messages import Failure, Idle, Report, Task
+from poptune.core.messages import Failure, Idle, Report, Task
 
 
 class Handler(Protocol):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from poptune.checkpoints import open_checkpoints
 from poptune.runners.base import Handler, Runner
-from poptune.runners.messages import Failure, Idle, Report, Task
+from poptune.core.messages import Failure, Idle, Report, Task
 from poptune.runners.worker import run_task
 
 

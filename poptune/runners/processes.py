@@ -20,7 +20,7 @@ from collections.abc import Callable
 from poptune.checkpoints import open_checkpoints
 from poptune.errors import ConfigError
 from poptune.runners.base import Handler, Runner
-from poptune.runners.messages import Failure, Idle, Report, Restart, Task
+from poptune.core.messages import Failure, Idle, Report, Restart, Task
 from poptune.runners.worker import run_task
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")

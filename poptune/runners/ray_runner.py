@@ -21,7 +21,7 @@ from collections.abc import Callable
 from poptune.checkpoints import open_checkpoints
 from poptune.errors import ConfigError, PoptuneError
 from poptune.runners.base import Handler, Runner
-from poptune.runners.messages import Failure, Idle, Report, Restart, Task
+from poptune.core.messages import Failure, Idle, Report, Restart, Task
 from poptune.runners.worker import run_task
 
 CANCEL = "cancel"  # reply to a worker whose member the controller gave up on
@@ -147,7 +147,7 @@ class Ray(Runner):
 
     def submit(self, task: Task) -> None:
         slot = next(s for s in self._actors if s.ref is None)
-        slot.member, slot.step, slot.seen = task.member, task.start, time.monotonic()
+        slot.member, slot.step, slot.seen, slot.held = task.member, task.start, time.monotonic(), False
         slot.ref = slot.actor.run.remote(task)
 
     def poll(self, timeout: float) -> None:
@@ -167,7 +167,8 @@ class Ray(Runner):
         if self.task_timeout is not None:
             now = time.monotonic()
             for slot in self._actors:
-                if slot.ref is not None and now - slot.seen > self.task_timeout:
+                # a member waiting for the controller's answer (a round, pacing) is not silent
+                if slot.ref is not None and not slot.held and now - slot.seen > self.task_timeout:
                     self._fail_over(slot, f"TaskTimeout: member {slot.member} sent nothing for "
                                           f"{self.task_timeout:g}s; its actor was killed")
 
@@ -181,6 +182,8 @@ class Ray(Runner):
             reply = self._handler.on_report(message)
             if message.ready and reply is not None:
                 self.reply(message.member, reply)
+            elif message.ready and slot is not None:
+                slot.held = True  # its answer comes later, through reply()
         elif isinstance(message, Failure):
             self._handler.on_failure(message)
         elif isinstance(message, Idle):
@@ -196,9 +199,10 @@ class Ray(Runner):
 
     def reply(self, member: int, reply: Any) -> None:
         self._mailbox.answer.remote(member, reply)
-        if isinstance(reply, Restart):
-            for slot in self._actors:
-                if slot.member == member and slot.ref is not None:
+        for slot in self._actors:
+            if slot.member == member and slot.ref is not None:
+                slot.held, slot.seen = False, time.monotonic()
+                if isinstance(reply, Restart):
                     slot.step = reply.task.start
 
     def pids(self) -> list[int]:
@@ -217,6 +221,7 @@ class _Slot:
         self.member: int | None = None
         self.step = 0
         self.seen = 0.0
+        self.held = False  # blocked at a ready step until the controller answers
 
 
 class _Mailbox:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from poptune.errors import UsageError
 from poptune.member import CheckpointIO, Member
-from poptune.runners.messages import Failure, Idle, Report, Restart, Task
+from poptune.core.messages import Failure, Idle, Report, Restart, Task
 
 
 class WorkerChannel(Protocol):

@@ -9,14 +9,14 @@ of ~20 microseconds.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sqlite3
 from pathlib import Path
 from collections.abc import Iterable, Sequence
 
+from poptune.core import events as ev
+from poptune.core.events import Event
 from poptune.errors import PoptuneError
-from poptune.store.events import REPORT, Event
 
 FILENAME = "poptune.db"
 
@@ -47,10 +47,11 @@ class Store:
         readonly: Open for reading only; the file must exist.
 
     Example:
-        >>> import tempfile, poptune as pt
-        >>> from poptune.store import Event, Store
+        >>> import tempfile
+        >>> from poptune.core.events import Reported
+        >>> from poptune.store import Store
         >>> store = Store(tempfile.mkdtemp() + "/poptune.db")
-        >>> store.append([Event("report", member=0, step=1, score=0.5)])
+        >>> store.append([Reported(member=0, step=1, score=0.5)])
         >>> [(e.kind, e.member, e.score) for e in store.read()]
         [('report', 0, 0.5)]
         >>> store.close()
@@ -82,18 +83,12 @@ class Store:
         cursor.execute("BEGIN IMMEDIATE")
         try:
             for event in events:
+                time, kind, member, step, score, data = ev.encode(event)
                 cursor.execute(
                     "INSERT INTO events(time, kind, member, step, score, data) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        event.time,
-                        event.kind,
-                        event.member,
-                        event.step,
-                        event.score,
-                        json.dumps(event.data, separators=(",", ":")),
-                    ),
+                    (time, kind, member, step, score, json.dumps(data, separators=(",", ":"))),
                 )
-                event.seq = cursor.lastrowid
+                ev.set_seq(event, cursor.lastrowid)
             cursor.execute("COMMIT")
         except BaseException:
             if self._db.in_transaction:
@@ -108,19 +103,8 @@ class Store:
             query += f" AND kind IN ({','.join('?' * len(kinds))})"
             args.extend(kinds)
         rows = self._db.execute(query + " ORDER BY seq", args).fetchall()
-        return [
-            Event(
-                kind=kind,
-                member=member,
-                step=step,
-                # SQLite stores NaN as NULL: a report always has a score, so NULL means NaN.
-                score=math.nan if score is None and kind == REPORT else score,
-                data=json.loads(data),
-                time=t,
-                seq=seq,
-            )
-            for seq, t, kind, member, step, score, data in rows
-        ]
+        return [ev.decode(t, kind, member, step, score, json.loads(data), seq)
+                for seq, t, kind, member, step, score, data in rows]
 
     def close(self) -> None:
         self._db.close()

@@ -1,14 +1,15 @@
-"""Exploit and explore strategies: small, pure, seeded objects with one method each."""
+"""Exploit and explore strategies: small, pure, seeded objects with one method each; what they
+read (views of the population and its history); and what ranks members (fitness)."""
 
+from poptune.strategies import fitness
 from poptune.strategies.base import (
     Exploit,
     Explore,
+    ExploreContext,
     FunctionExploit,
     FunctionExplore,
-    MemberView,
     as_exploit,
     as_explore,
-    fitness,
     ranked,
 )
 from poptune.strategies.explore_only import ExploreOnly
@@ -18,22 +19,27 @@ from poptune.strategies.resample import Resample
 from poptune.strategies.tournament import Tournament
 from poptune.strategies.truncation import Truncation
 from poptune.strategies.ttest import TTest
+from poptune.strategies.views import MemberView, PopulationView, Segment, as_population
 
 __all__ = [
     "Exploit",
     "Explore",
+    "ExploreContext",
     "ExploreOnly",
     "FunctionExploit",
     "FunctionExplore",
     "MemberView",
     "Perturb",
     "PerturbOrResample",
+    "PopulationView",
     "Resample",
+    "Segment",
     "TTest",
     "Tournament",
     "Truncation",
     "as_exploit",
     "as_explore",
+    "as_population",
     "fitness",
     "ranked",
 ]

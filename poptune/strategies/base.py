@@ -1,21 +1,21 @@
-"""The two strategy protocols and the population snapshot they read.
+"""The two strategy protocols.
 
 An *exploit* strategy decides whether a ready member (the target) copies another member (the
 source). An *explore* strategy changes the hyperparameters the target takes over. Both are pure
-functions of their inputs and an explicit ``numpy.random.Generator``: no I/O, no global state,
-so one strategy serves every runner (inline, processes, Ray, vectorized).
+functions of what they read (:mod:`poptune.strategies.views`) and an explicit
+``numpy.random.Generator``: no I/O, no global state, so one strategy serves every runner
+(inline, processes, Ray, vectorized) and a resumed run makes the same decisions.
 
 Plain functions work too:
 
 - ``exploit(target, population[, rng]) -> MemberView | int | None``
-- ``explore(hparams, rng) -> dict``
+- ``explore(hparams, rng[, context]) -> dict``
 """
 
 from __future__ import annotations
 
 import inspect
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable, Mapping, Sequence
 
@@ -23,77 +23,82 @@ import numpy as np
 
 from poptune.errors import ConfigError, UsageError
 from poptune.space import Space
-
-
-@dataclass(frozen=True)
-class MemberView:
-    """A read-only snapshot of one member, as strategies see it.
-
-    Attributes:
-        id: Member id.
-        hparams: Current hyperparameters.
-        score: Latest reported score, as reported.
-        fitness: The same score oriented so that higher is better (``-score`` when minimizing);
-            NaN and infinite scores become ``-inf``, so they rank worst.
-        step: Last reported step.
-        history: Recent fitness values, oldest first (length set by the exploit strategy's
-            ``window``; at least the latest).
-        generation: Number of exploits along this member's lineage.
-    """
-
-    id: int
-    hparams: Mapping[str, Any]
-    score: float
-    fitness: float
-    step: int
-    history: tuple[float, ...]
-    generation: int = 0
-
-
-def fitness(score: float, direction: str) -> float:
-    """Orient ``score`` so that higher is better; non-finite scores become ``-inf``.
-
-    Example:
-        >>> fitness(0.3, "minimize"), fitness(float("nan"), "maximize")
-        (-0.3, -inf)
-    """
-    if not math.isfinite(score):
-        return -math.inf
-    return score if direction == "maximize" else -score
+from poptune.strategies.views import MemberView, PopulationView, as_population
 
 
 def ranked(population: Sequence[MemberView], rng: np.random.Generator) -> list[MemberView]:
-    """Members from worst to best fitness, ties in random order (never by position)."""
-    shuffled = [population[i] for i in rng.permutation(len(population))]
-    return sorted(shuffled, key=lambda m: m.fitness)
+    """Members from worst to best fitness, ties in random order (never by position).
+
+    A :class:`PopulationView` is ranked already (its ties were drawn once for its round).
+    """
+    return list(as_population(population, rng))
+
+
+@dataclass
+class ExploreContext:
+    """What an explore strategy may read besides the hyperparameters to change.
+
+    Attributes:
+        hparams: The hyperparameters to explore from: the source's (copied) after an exploit,
+            the member's own for an in-place explore.
+        space: The search space.
+        rng: The decision's random generator.
+        target: The ready member, as it is at its ready step.
+        source: The member copied (``None`` for an in-place explore).
+        population: The round the target was compared with, with every member's history.
+        step: The target's ready step.
+        info: Filled by the strategy with anything worth logging about its choice (stored in
+            the decision's event, shown in reports).
+    """
+
+    hparams: Mapping[str, Any]
+    space: Space
+    rng: np.random.Generator
+    target: MemberView | None = None
+    source: MemberView | None = None
+    population: PopulationView | None = None
+    step: int | None = None
+    info: dict = field(default_factory=dict)
 
 
 class Exploit:
     """Protocol of an exploit strategy: one method, :meth:`select`.
 
-    Subclasses may set ``window`` (an int) to ask for that many recent scores in
-    :attr:`MemberView.history`.
+    Subclasses may set ``window`` (an int) to ask for that many recent fitness values in
+    :attr:`MemberView.history`, and ``in_place = True`` to mean "selecting the target itself
+    explores it in place" (:class:`~poptune.ExploreOnly`); such a strategy compares nobody, so
+    a ready member never waits for the others.
     """
 
     window: int = 1
+    in_place: bool = False
 
     def select(
-        self, target: MemberView, population: Sequence[MemberView], rng: np.random.Generator
+        self, target: MemberView, population: PopulationView, rng: np.random.Generator
     ) -> MemberView | None:
         """Return the member ``target`` should copy, or ``None`` to keep training as it is.
 
-        ``population`` holds every member that can be copied (it has a checkpoint), the target
-        included. The returned member is never the target.
+        ``population`` holds the members that have reached the target's ready step, each as
+        it was at that step, ranked worst to best, the target included. The returned member
+        is never the target.
         """
         raise NotImplementedError
 
 
 class Explore:
-    """Protocol of an explore strategy: one method, :meth:`explore`."""
+    """Protocol of an explore strategy: :meth:`explore`, or :meth:`propose` to read more."""
 
     def explore(self, hparams: Mapping[str, Any], space: Space, rng: np.random.Generator) -> dict:
         """Return new hyperparameters derived from ``hparams`` (copied from the source)."""
         raise NotImplementedError
+
+    def propose(self, context: ExploreContext) -> dict:
+        """Return new hyperparameters; ``context`` carries the population and its history.
+
+        The default calls :meth:`explore`; strategies that model the history (a bandit over
+        every segment the population trained) override this one.
+        """
+        return self.explore(context.hparams, context.space, context.rng)
 
 
 def _positional_arity(fn: Callable) -> int | None:
@@ -111,19 +116,22 @@ def _positional_arity(fn: Callable) -> int | None:
 
 
 class FunctionExploit(Exploit):
-    """Adapts a plain function ``fn(target, population[, rng])`` to :class:`Exploit`."""
+    """Adapts a plain function ``fn(target, population[, rng])`` to :class:`Exploit`.
+
+    ``population`` is a :class:`PopulationView`: a sequence of :class:`MemberView`, worst first.
+    """
 
     def __init__(self, fn: Callable):
         self.fn = fn
         self._with_rng = _positional_arity(fn) != 2
 
     def select(self, target, population, rng):
+        population = as_population(population, rng)
         chosen = self.fn(target, population, rng) if self._with_rng else self.fn(target, population)
         if chosen is None:
             return None
-        by_id = {m.id: m for m in population}
         key = chosen.id if isinstance(chosen, MemberView) else chosen
-        if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or int(key) not in by_id:
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or int(key) not in population:
             raise UsageError(
                 f"exploit function {_name(self.fn)} returned {chosen!r}; return a member of the "
                 f"population it was given (a MemberView or its id) or None"
@@ -133,24 +141,33 @@ class FunctionExploit(Exploit):
                 f"exploit function {_name(self.fn)} returned the target itself (member {target.id}); "
                 f"return None to keep the target as it is"
             )
-        return by_id[int(key)]
+        return population.member(int(key))
 
     def __repr__(self) -> str:
         return f"FunctionExploit({_name(self.fn)})"
 
 
 class FunctionExplore(Explore):
-    """Adapts a plain function ``fn(hparams, rng) -> dict`` to :class:`Explore`.
+    """Adapts a plain function ``fn(hparams, rng[, context]) -> dict`` to :class:`Explore`.
 
     The returned dict is validated against the space: a value out of bounds is an error that
-    names the hyperparameter, not a silent clip.
+    names the hyperparameter, not a silent clip. A third parameter receives the
+    :class:`ExploreContext` (population, history, target and source).
     """
 
     def __init__(self, fn: Callable):
         self.fn = fn
+        self._with_context = _positional_arity(fn) == 3
 
     def explore(self, hparams, space, rng):
-        new = self.fn(dict(hparams), rng)
+        return self.propose(ExploreContext(hparams=hparams, space=space, rng=rng))
+
+    def propose(self, context):
+        hparams, space = context.hparams, context.space
+        if self._with_context:
+            new = self.fn(dict(hparams), context.rng, context)
+        else:
+            new = self.fn(dict(hparams), context.rng)
         if not isinstance(new, Mapping):
             raise UsageError(f"explore function {_name(self.fn)} returned {new!r}; return a dict")
         merged = {**hparams, **new}

@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 
 from poptune.errors import ConfigError
-from poptune.strategies.base import Exploit, ranked
+from poptune.strategies.base import Exploit
+from poptune.strategies.views import as_population
 
 
 class Tournament(Exploit):
     """Draw ``size - 1`` other members at random; copy the best of them if it beats the target.
 
-    ``size=2`` is the paper's binary tournament. A tie is decided by a coin flip.
+    ``size=2`` is the paper's binary tournament. Members compare by rank in the round, so a tie
+    is decided by the order drawn once for the round.
 
     Args:
         size: Tournament size including the target, at least 2.
@@ -30,12 +32,17 @@ class Tournament(Exploit):
         self.size = size
 
     def select(self, target, population, rng):
-        others = [m for m in population if m.id != target.id]
-        if not others:
+        population = as_population(population, rng)
+        n = len(population)
+        if n < 2 or target not in population:
             return None
-        picks = rng.choice(len(others), size=min(self.size - 1, len(others)), replace=False)
-        best = ranked([target, *(others[i] for i in picks)], rng)[-1]
-        return None if best.id == target.id or best.fitness == -math.inf else best
+        mine = population.rank(target)
+        draws = min(self.size - 1, n - 1)
+        picks = [int(rng.integers(n - 1))] if draws == 1 else rng.choice(n - 1, size=draws, replace=False).tolist()
+        best = max(i + (i >= mine) for i in picks)  # ranks of the others: skip the target's
+        if best < mine or population[best].fitness == -math.inf:
+            return None
+        return population[best]
 
     def __repr__(self) -> str:
         return f"Tournament({self.size})"

@@ -5,16 +5,18 @@ from __future__ import annotations
 import math
 
 from poptune.errors import ConfigError
-from poptune.strategies.base import Exploit, ranked
+from poptune.strategies.base import Exploit
+from poptune.strategies.views import as_population
 
 
 class Truncation(Exploit):
     """If the target ranks in the bottom ``fraction``, copy a member drawn from the top ``fraction``.
 
-    Ranks use the latest score of each member, ties broken at random (never by position, so no
-    member is stuck at the bottom of a tied population). The source must be at least as good as
-    the target and have a finite score. Both fractions hold ``ceil(fraction * n)`` members, at
-    most half the population.
+    Ranks are those of the round (every member that reached the target's ready step, by its
+    fitness there), ties in an order drawn once per round (never by position, so no member is
+    stuck at the bottom of a tied population). The source is at least as good as the target and
+    has a finite fitness. Both fractions hold ``ceil(fraction * n)`` of the round's ``n``
+    members, at most half. A decision costs O(log n).
 
     Args:
         fraction: Share of the population in the bottom and in the top, in ``(0, 0.5]``.
@@ -33,15 +35,18 @@ class Truncation(Exploit):
         self.fraction = float(fraction)
 
     def select(self, target, population, rng):
+        population = as_population(population, rng)
         n = len(population)
-        if n < 2:
+        if n < 2 or target not in population:
             return None
         k = min(max(1, math.ceil(self.fraction * n)), n // 2)
-        order = ranked(population, rng)
-        if target.id not in {m.id for m in order[:k]}:
+        if population.rank(target) >= k:
             return None
-        top = [m for m in order[-k:] if m.id != target.id and m.fitness >= target.fitness and m.fitness > -math.inf]
-        return top[int(rng.integers(len(top)))] if top else None
+        # the top k rank above the target, so none is worse; members scoring -inf never lead
+        low = max(n - k, population.first_rank_above(-math.inf))
+        if low >= n:
+            return None
+        return population[int(rng.integers(low, n))]
 
     def __repr__(self) -> str:
         return f"Truncation({self.fraction:g})"

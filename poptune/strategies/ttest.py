@@ -9,6 +9,7 @@ import numpy as np
 
 from poptune.errors import ConfigError
 from poptune.strategies.base import Exploit
+from poptune.strategies.views import as_population
 
 
 class TTest(Exploit):
@@ -39,10 +40,12 @@ class TTest(Exploit):
         self.window, self.alpha = window, float(alpha)
 
     def select(self, target, population, rng):
-        others = [m for m in population if m.id != target.id]
-        if not others:
+        population = as_population(population, rng)
+        n = len(population)
+        if n < 2 or target not in population:
             return None
-        other = others[int(rng.integers(len(others)))]
+        pick = int(rng.integers(n - 1))
+        other = population[pick + (pick >= population.rank(target))]  # any member but the target
         if not math.isfinite(other.fitness):
             return None
         if not math.isfinite(target.fitness):

@@ -1,28 +1,30 @@
-"""PBT around a vectorized population: the same run log, scheduler and strategies as ``pt.run``.
+"""PBT around a vectorized population: the same run log, decision core and strategies as ``pt.run``.
 
-All members step together, so every ready step is a generational decision (the scheduler in
-synchronous mode). Exploit copies slices in place, on the device; explore changes the per-member
-hyperparameter tensors. The stacked state is checkpointed at ready steps and at the end, one
-file per step; checkpoint events name member ``i`` of it as ``<file>#<i>``.
+All members step together, so every ready step is a generational decision (the core in
+synchronous mode: the last member's report completes the round). The session is an adapter: it
+reports every member's score and checkpoint row to the :class:`~poptune.core.Engine`, then
+applies what the core decided to the stacked model: exploit copies slices in place, on the
+device; explore changes the per-member hyperparameter tensors. The stacked state is
+checkpointed at ready steps and at the end, one file per step; member ``i`` of it is
+``<file>#<i>``.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import torch
 
 from poptune.callbacks import Callback
-from poptune.checkpoints import dumps, loads
+from poptune.checkpoints import dumps, loads, split_ref
+from poptune.core.messages import Report
 from poptune.errors import ConfigError, UsageError
 from poptune.result import Result
 from poptune.rundir import DEFAULT_EXPLOIT, DEFAULT_EXPLORE, check_settings, open_run
-from poptune.scheduler import is_ready_step
 from poptune.space import Space
-from poptune.store import Event
-from poptune.store import events as ev
 from poptune.strategies import Exploit, Explore
 from poptune.vectorized.population import Population
 
@@ -99,6 +101,9 @@ class Session:
         self.run_dir = self.settings.dir
         self._closed = False
         try:
+            self.opened.engine.claim_all()  # every member is "on a worker": this loop steps them all
+            self.opened.engine.start()  # decisions a crash left pending are made first
+            self.opened.recorder.flush()
             self._start = self._restore()
         except BaseException:
             self.close("failed")
@@ -129,60 +134,47 @@ class Session:
         if getattr(self, "_reported", False):
             raise UsageError("report() called twice for one step; report once per step")
         self._reported = True
-        pop, s, rec = self.population, self.settings, self.opened.recorder
+        pop, s, engine = self.population, self.settings, self.opened.engine
         step = self._start = self._start + 1
         values = _per_member("scores", scores, pop.size)
         columns = {name: _per_member(name, value, pop.size) for name, value in metrics.items()}
-        now = Event(ev.REPORT).time
-        rec.record([
-            Event(ev.REPORT, m, step, float(values[m]), {k: v[m] for k, v in columns.items()}, time=now)
-            for m in range(pop.size)
-        ])
         final = step == s.steps
-        ready = not final and is_ready_step(step, s.interval, s.burn_in, s.steps)
-        if ready or final:
-            self._checkpoint(step, final)
-        if ready:
-            self._decide(step)
-        rec.flush()
-        rec.tick()
-
-    def _checkpoint(self, step: int, final: bool) -> None:
-        rec = self.opened.recorder
-        file = f"{FOLDER}/s{step:08d}{f'-r{self.opened.session}' if self.opened.session else ''}.pkl"
-        self.opened.checkpoints.save(file, dumps(self.population.state_dict(), f"population at step {step}"))
-        events = [Event(ev.CHECKPOINT, m, step, data={"ref": f"{file}#{m}"}) for m in range(self.population.size)]
-        if final:
-            events += [Event(ev.FINISH, m, step, data={"ref": f"{file}#{m}"}) for m in range(self.population.size)]
-            rec.retention.pin(file)
-        rec.record(events)
-        for m in range(self.population.size):
-            rec.point(m, file)  # retention counts files: every member's rows live in one
-
-    def _decide(self, step: int) -> None:
-        scheduler, rec, pop = self.opened.scheduler, self.opened.recorder, self.population
-        decisions = []
+        stop = final or engine.state.rule.is_ready(step)
+        file = None
+        if stop:
+            file = f"{FOLDER}/s{step:08d}{f'-r{self.opened.session}' if self.opened.session else ''}.pkl"
+            self.opened.checkpoints.save(file, dumps(pop.state_dict(), f"population at step {step}"))
+        now = time.time()
         for m in range(pop.size):
-            decisions += scheduler.ready(m, step)
-        targets, sources, events = [], [], []
-        for d in decisions:
-            if d.in_place:
-                events.append(Event(ev.EXPLORE, d.member, step, data=d.event_data()))
-            elif d.source is not None:
-                events.append(Event(ev.EXPLOIT, d.member, step, data=d.event_data()))
-                targets.append(d.member)
-                sources.append(d.source)
+            engine.report(Report(m, step, float(values[m]), {k: v[m] for k, v in columns.items()}, now,
+                                 ref=f"{file}#{m}" if stop else None, ready=stop and not final, final=final))
+        engine.take_replies()  # the population steps on as one: what changed is read from the state
+        if stop and not final:
+            self._apply_decisions(file)
+        self.opened.recorder.flush()
+        self.opened.recorder.tick()
+
+    def _apply_decisions(self, file: str) -> None:
+        """Copy the rows the core decided to copy, and set the hyperparameters it chose."""
+        pop, state = self.population, self.opened.state
+        targets, sources = [], []
+        for m in range(pop.size):
+            copied, row = split_ref(state[m].ref)
+            if copied == file and row != m:
+                targets.append(m)
+                sources.append(row)
         pop.copy_(targets, sources)  # one indexed copy: sources give their state from before
-        rec.record(events)
-        for d in decisions:
-            if d.new is not None:
-                pop.set_hparams(d.member, d.new)
+        for m in range(pop.size):
+            if state[m].hparams != self._hparams[m]:
+                pop.set_hparams(m, state[m].hparams)
+                self._hparams[m] = dict(state[m].hparams)
 
     # -- resume --------------------------------------------------------------------------------
 
     def _restore(self) -> int:
         """Give the population its hyperparameters and, on resume, its checkpointed state."""
-        states = list(self.opened.population)
+        states = list(self.opened.state)
+        self._hparams = [dict(state.hparams) for state in states]
         for state in states:
             self.population.set_hparams(state.id, state.hparams)
         refs = [state.ref for state in states]
@@ -193,10 +185,10 @@ class Session:
         files: dict[str, Any] = {}
         sources = []
         for ref in refs:
-            file, _, index = ref.partition("#")
+            file, index = split_ref(ref)
             if file not in files:
                 files[file] = loads(self.opened.checkpoints.load(file), f"population checkpoint {file}")
-            sources.append((files[file], int(index)))
+            sources.append((files[file], index))
         self.population.load_members(sources)
         starts = {state.ref_step for state in states}
         if len(starts) != 1:

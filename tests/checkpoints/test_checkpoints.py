@@ -4,7 +4,7 @@ import pickle
 import pytest
 
 import poptune as pt
-from poptune.checkpoints import LocalCheckpoints, Retention, dumps, loads, resolve
+from poptune.checkpoints import LocalCheckpoints, dumps, loads, resolve
 
 
 def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path):
@@ -45,26 +45,3 @@ def test_serialization_errors_name_the_member():
         loads(b"not a pickle", "member 3")
     assert resolve(lambda: 5) == 5 and resolve(5) == 5
     assert pickle.loads(dumps(5, "m")) == 5
-
-
-class TestRetention:
-    def test_a_file_is_released_when_nobody_points_at_it(self):
-        r = Retention("last")
-        assert r.point(0, "a") == []
-        assert r.point(1, "b") == []
-        assert r.point(1, "a") == ["b"]  # member 1 copied member 0's state
-        assert r.point(0, "c") == []  # member 1 still holds "a"
-        assert r.point(1, "d") == ["a"]
-
-    def test_pinned_and_keep_all_are_never_released(self):
-        r = Retention("last")
-        r.point(0, "final")
-        r.pin("final")
-        assert r.point(0, "next") == []
-        keep_all = Retention("all")
-        keep_all.point(0, "a")
-        assert keep_all.point(0, "b") == []
-
-    def test_bad_policy(self):
-        with pytest.raises(pt.ConfigError, match="keep_checkpoints must be one of"):
-            Retention("some")

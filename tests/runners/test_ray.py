@@ -14,7 +14,8 @@ ray = pytest.importorskip("ray")
 
 import poptune as pt  # noqa: E402
 from poptune.demo import toy  # noqa: E402
-from poptune.store import Store, events as ev, store_path  # noqa: E402
+from poptune.core import events as ev  # noqa: E402
+from poptune.store import Store, store_path  # noqa: E402
 
 from tests import helpers  # noqa: E402
 

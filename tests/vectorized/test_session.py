@@ -12,7 +12,8 @@ torch = pytest.importorskip("torch")
 
 import poptune as pt  # noqa: E402
 from poptune.report import write_report  # noqa: E402
-from poptune.store import Store, events as ev, store_path  # noqa: E402
+from poptune.core import events as ev
+from poptune.store import Store, store_path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SPACE = {"lr": pt.Float(1e-3, 1.0, log=True), "momentum": pt.Float(0.0, 0.9)}

@@ -13,9 +13,10 @@ class Retention:
     """Tracks, per member, the checkpoint holding its current state.
 
     A member's current state is its own latest checkpoint, or after an exploit the source's
-    checkpoint it copied; it is what the member resumes from and what others copy. A file is
-    deletable once no member's current state points at it and it is not a final checkpoint.
-    References count by file: ``file#3`` (member 3 of a stacked checkpoint) keeps ``file``.
+    checkpoint it copied; it is what the member resumes from. A file is also *held* while a
+    round that may still copy it is open. A file is deletable once no member points at it, no
+    round holds it, and it is not a final checkpoint. References count by file: ``file#3``
+    (member 3 of a stacked checkpoint) keeps ``file``.
 
     Args:
         keep: ``"last"`` deletes files as soon as they are unreachable; ``"all"`` never deletes.
@@ -24,6 +25,8 @@ class Retention:
         >>> r = Retention("last")
         >>> r.point(0, "a"), r.point(1, "a"), r.point(0, "b"), r.point(1, "c")
         ([], [], [], ['a'])
+        >>> r.hold("c"), r.point(1, "d"), r.release("c")
+        (None, [], ['c'])
     """
 
     def __init__(self, keep: str = "last"):
@@ -42,15 +45,24 @@ class Retention:
             return []
         self._current[member] = ref
         self._count[ref] += 1
-        if old is None:
+        return [] if old is None else self._drop(old)
+
+    def hold(self, ref: str) -> None:
+        """Keep ``ref``'s file until a matching :meth:`release` (an open round may copy it)."""
+        self._count[ref.partition("#")[0]] += 1
+
+    def release(self, ref: str) -> list[str]:
+        """Undo one :meth:`hold`; return the files that became deletable."""
+        return self._drop(ref.partition("#")[0])
+
+    def _drop(self, file: str) -> list[str]:
+        self._count[file] -= 1
+        if self._count[file] > 0:
             return []
-        self._count[old] -= 1
-        if self._count[old] > 0:
+        del self._count[file]
+        if self.keep == "all" or file in self._pinned:
             return []
-        del self._count[old]
-        if self.keep == "all" or old in self._pinned:
-            return []
-        return [old]
+        return [file]
 
     def pin(self, ref: str) -> None:
         """Never delete ``ref``'s file (final checkpoints stay for the user)."""

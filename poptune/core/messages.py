@@ -1,8 +1,9 @@
 """What travels between the controller and the workers that run user code.
 
-Controller to worker: a :class:`Task` (run this member from this state), and at ready points
-a reply (:data:`CONTINUE`, :data:`YIELD` or a :class:`Restart`). Worker to controller:
-:class:`Report`, :class:`Failure`, :class:`Idle`. All are small picklable records.
+Controller to worker: a :class:`Task` (run this member from this state until this stop), and
+at each ready stop a reply (:class:`Continue`, :data:`YIELD` or a :class:`Restart`). Worker to
+controller: :class:`Report`, :class:`Failure`, :class:`Idle`. All are small picklable records.
+The worker decides nothing: the core tells it where it stops next.
 """
 
 from __future__ import annotations
@@ -13,29 +14,28 @@ from typing import Any
 
 @dataclass
 class Task:
-    """Run member ``member`` from the state in ``ref`` (``None``: fresh start) at step ``start``.
+    """Run member ``member`` from the state in ``ref`` (``None``: fresh start) after step ``start``.
 
-    ``interval``, ``burn_in`` and ``budget`` (or an explicit ``ready_at``) let the worker tell
-    ready steps from the others, so that it serializes checkpoints only where they are needed.
+    At step ``stop`` (a ready step, or ``budget``) the member saves its state and, before its
+    budget, waits for a reply; it serializes its state nowhere else.
     """
 
     member: int
     hparams: dict
     ref: str | None
     start: int
+    stop: int
     budget: int
-    interval: int | None
-    burn_in: int
     seed: int
     generation: int = 0
     attempt: int = 0
     session: int = 0
-    ready_at: tuple[int, ...] | None = None
 
 
 @dataclass
 class Report:
-    """One reported step. ``ref`` names the checkpoint saved with it (ready and final steps)."""
+    """One reported step. ``ref`` names the checkpoint saved with it (at a stop); ``ready`` says
+    the worker waits for a reply (a stop before the budget); ``final`` marks the budget's end."""
 
     member: int
     step: int
@@ -77,5 +77,11 @@ class Restart:
     task: Task
 
 
-CONTINUE = "continue"  # reply: keep training, same hyperparameters, same call of train
+@dataclass(frozen=True)
+class Continue:
+    """Reply at a ready point: keep training in the same call of ``train``; stop next at ``stop``."""
+
+    stop: int
+
+
 YIELD = "yield"  # reply: stop this call of train; the member waits for a free worker

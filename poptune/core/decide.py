@@ -1,0 +1,102 @@
+"""One decision: what a ready member does at its ready step. A pure function of the state.
+
+The decision for member ``m`` at step ``t`` reads the round of ``t`` (every member that reached
+``t``, as it was there) and a random generator drawn from ``(seed, t, m)`` alone. So the same
+log gives the same decision, whatever the runner and whatever order decisions are made in,
+and a resumed run decides as the uninterrupted one would have: nothing random is carried from
+one decision to the next.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from poptune.core import events as ev
+from poptune.core.state import PopulationState
+from poptune.errors import ConfigError, UsageError
+from poptune.space import Space
+from poptune.strategies.base import Exploit, Explore, ExploreContext
+
+DECISION_STREAM = 1  # the rng stream of decisions: default_rng([seed, 1, step, member])
+
+
+def decision_rng(seed: int, step: int, member: int) -> np.random.Generator:
+    """The random generator of member ``member``'s decision at ``step``."""
+    return np.random.default_rng([seed, DECISION_STREAM, step, member])
+
+
+class Decider:
+    """Turns a ready member into a decision event.
+
+    Args:
+        state: The live population state.
+        space: The search space (explore stays inside it).
+        exploit: Exploit strategy, or ``None`` to never exploit (random search).
+        explore: Explore strategy.
+        seed: The run's seed.
+        schedule: ``{step: hparams}``: instead of PBT, every member switches to ``hparams``
+            after ``step`` (a fixed schedule; how :func:`poptune.replay` retraces a lineage).
+    """
+
+    def __init__(self, state: PopulationState, space: Space, exploit: Exploit | None, explore: Explore,
+                 seed: int, schedule: dict[int, dict] | None = None):
+        self.state, self.space, self.exploit, self.explore = state, space, exploit, explore
+        self.seed, self.schedule = seed, schedule
+
+    @property
+    def compares(self) -> bool:
+        """Whether a decision ranks the member among others (so it needs its round)."""
+        return self.schedule is None and self.exploit is not None and not getattr(self.exploit, "in_place", False)
+
+    def decide(self, member: int, step: int) -> ev.Event | None:
+        """The event recording member ``member``'s decision at its ready step ``step``.
+
+        ``None`` means there is nothing to decide (no exploit strategy, or a schedule that
+        changes nothing there): the member continues and nothing is logged.
+        """
+        state = self.state[member]
+        if self.schedule is not None:
+            new = self.schedule.get(step)
+            if new is None or new == state.hparams:
+                return None
+            return ev.Explored(member=member, step=step, old=dict(state.hparams), new=dict(new))
+        if self.exploit is None:
+            return None
+        rng = decision_rng(self.seed, step, member)
+        if not self.compares:  # explore in place, comparing nobody
+            context = ExploreContext(hparams=dict(state.hparams), space=self.space, rng=rng, target=state.view(),
+                                     step=step)
+            return ev.Explored(member=member, step=step, old=dict(state.hparams), new=self._explored(context),
+                               info=context.info)
+        population = self.state.round_view(step)
+        target = population.member(member)
+        chosen = self.exploit.select(target, population, rng)
+        info = {"rank": population.rank(member), "of": len(population)}
+        if chosen is None:
+            return ev.Kept(member=member, step=step, info=info)
+        if chosen.id == member and getattr(self.exploit, "in_place", False):
+            context = ExploreContext(hparams=dict(state.hparams), space=self.space, rng=rng, target=target,
+                                     population=population, step=step)
+            return ev.Explored(member=member, step=step, old=dict(state.hparams), new=self._explored(context),
+                               info={**info, **context.info})
+        if chosen.id == member or chosen not in population:
+            raise UsageError(
+                f"exploit strategy {self.exploit!r} chose member {chosen.id} for member {member}; "
+                f"it must choose another member of the population it was given, or None"
+            )
+        source = self.state.rounds[step].entries[chosen.id]
+        context = ExploreContext(hparams=dict(source.hparams), space=self.space, rng=rng, target=target,
+                                 source=source.view(), population=population, step=step)
+        new = self._explored(context)
+        return ev.Exploited(
+            member=member, step=step, source=source.member, source_step=source.step, source_age=source.age,
+            ref=source.ref, old=dict(state.hparams), copied=dict(source.hparams), new=new,
+            generation=source.generation + 1, info={**info, **context.info},
+        )
+
+    def _explored(self, context: ExploreContext) -> dict:
+        new = self.explore.propose(context)
+        try:
+            return self.space.validate(new, f"explore strategy {self.explore!r}")
+        except ConfigError as err:
+            raise UsageError(str(err)) from None

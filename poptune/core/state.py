@@ -1,0 +1,361 @@
+"""The population's state, derived from the run log by applying events one by one (a reducer).
+
+The same reducer serves a live run (every event is applied as it is recorded), a resumed one
+(it replays the log) and :class:`~poptune.Result` (reading a run back), so they can never
+disagree about where a member stands. For a live run it also keeps the indexes decisions need,
+updated in O(log n) or better per event:
+
+- the open rounds (:mod:`poptune.core.rounds`): members ranked at each ready step;
+- each member's segments (its history under unchanged hyperparameters), for strategies;
+- which checkpoint files no member and no open round can load any more (retention);
+- the least advanced member's step (pacing).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+
+from poptune.core import events as ev
+from poptune.errors import PoptuneError
+from poptune.core.ready import ReadyRule
+from poptune.core.retention import Retention
+from poptune.core.rounds import Entry, Round, tie
+from poptune.strategies.fitness import Fitness, Score
+from poptune.strategies.views import MemberView, PopulationView, Segment
+
+PENDING, FINISHED, FAILED = "pending", "finished", "failed"
+
+
+class MemberState:
+    """Where one member stands.
+
+    ``step`` is the last reported step. ``ref``/``ref_step`` name the member's current state:
+    its own latest checkpoint, or after an exploit the source checkpoint it copied, and the
+    step it continues from. ``offset`` is how many more (or fewer) steps of training that state
+    has received than ``ref_step`` says (non-zero only in logs of poptune 0.1, which could copy
+    a source at another step). ``decided`` is the last ready step it has passed or decided at.
+    """
+
+    __slots__ = ("id", "hparams", "generation", "parent", "step", "score", "fitness", "metrics", "history",
+                 "recent", "ref", "ref_step", "offset", "status", "failures", "exploits", "copied", "decided",
+                 "segments")
+
+    def __init__(self, id: int, hparams: dict, generation: int, window: int, fitness_window: int):
+        self.id, self.hparams, self.generation = id, hparams, generation
+        self.parent: int | None = None
+        self.step, self.score, self.fitness = 0, math.nan, -math.inf
+        self.metrics: dict = {}
+        self.history: deque = deque(maxlen=window)  # recent fitness of the model it holds
+        self.recent: deque = deque(maxlen=fitness_window)  # recent scores of that model
+        self.ref: str | None = None
+        self.ref_step = self.offset = 0
+        self.status = PENDING
+        self.failures = self.exploits = self.copied = self.decided = 0
+        self.segments: list[_Segment] = [_Segment(0, hparams, None, math.nan)]
+
+    @property
+    def age(self) -> int:
+        """Training steps received by the state in ``ref`` (its model time)."""
+        return self.ref_step + self.offset
+
+    def view(self) -> MemberView:
+        return MemberView(id=self.id, hparams=dict(self.hparams), score=self.score, fitness=self.fitness,
+                          step=self.step, history=tuple(self.history) or (self.fitness,),
+                          generation=self.generation, metrics=self.metrics)
+
+    def __repr__(self) -> str:
+        return f"MemberState(id={self.id}, step={self.step}, score={self.score}, status={self.status!r})"
+
+
+class _Segment:
+    __slots__ = ("start", "hparams", "origin", "origin_score", "scores")
+
+    def __init__(self, start: int, hparams: dict, origin: int | None, origin_score: float):
+        self.start, self.hparams, self.origin, self.origin_score = start, hparams, origin, origin_score
+        self.scores = array("d")
+
+    def frozen(self, member: int) -> Segment:
+        return Segment(member=member, start=self.start, hparams=dict(self.hparams), scores=tuple(self.scores),
+                       origin=self.origin, origin_score=self.origin_score)
+
+
+class PopulationState:
+    """All members' state, kept current by :meth:`apply`.
+
+    Args:
+        fitness: What ranks members (default: the score, oriented by the run's direction).
+        window: How many recent fitness values each member keeps (for :class:`~poptune.TTest`).
+        live: Keep the indexes a running engine needs (rounds, retention, pacing). ``False``
+            (reading a finished log) applies the same facts without them.
+
+    Example:
+        >>> from poptune.core import events as ev
+        >>> state = PopulationState()
+        >>> state.apply_all([ev.RunStarted(config={"steps": 4, "direction": "maximize"}),
+        ...                  ev.MemberAdded(member=0, hparams={"lr": 0.1}),
+        ...                  ev.Reported(member=0, step=1, score=0.5)])
+        >>> state[0].step, state[0].fitness
+        (1, 0.5)
+    """
+
+    def __init__(self, fitness: Fitness | None = None, window: int = 1, live: bool = False):
+        self.fitness = fitness or Score()
+        self.window = max(1, window)
+        self.live = live
+        self.members: list[MemberState] = []
+        self.config: dict = {}
+        self.direction = "maximize"
+        self.budget = 0
+        self.rule = ReadyRule(None, 0, 0)
+        self.seed = 0
+        self.rounds: dict[int, Round] = {}
+        self.retention = Retention("last")
+        self.released: dict[str, int | None] = {}  # deletable files (ref -> member) not yet deleted
+        self.alive = 0  # members not failed
+        self.training = 0  # members still training
+        self._at: Counter[int] = Counter()  # steps of members still training
+        self._min = 0
+        self._handlers = {
+            ev.RunStarted: self._session, ev.RunResumed: self._session, ev.MemberAdded: self._member,
+            ev.Reported: self._report, ev.Checkpointed: self._checkpoint, ev.Exploited: self._exploit,
+            ev.Explored: self._explore, ev.Kept: self._keep, ev.AttemptFailed: self._failure,
+            ev.MemberFailed: self._failed, ev.MemberFinished: self._finish,
+            ev.CheckpointDeleted: self._deleted,
+        }
+
+    # -- access --------------------------------------------------------------------------------
+
+    def __getitem__(self, member: int) -> MemberState:
+        return self.members[member]
+
+    def __iter__(self) -> Iterator[MemberState]:
+        return iter(self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    @property
+    def active(self) -> list[MemberState]:
+        """Members still training (neither finished nor failed). O(n): not for hot paths."""
+        return [s for s in self.members if s.status == PENDING]
+
+    def done(self) -> bool:
+        """Whether every member has finished or failed."""
+        return self.training == 0
+
+    def min_step(self) -> int | None:
+        """Step of the least advanced member still training (``None`` if none is)."""
+        if not self._at:
+            return None
+        while self._at.get(self._min, 0) == 0:
+            self._min += 1
+        return self._min
+
+    def round_view(self, step: int) -> PopulationView:
+        """The round of ``step`` as strategies read it."""
+        return PopulationView(self.rounds[step], step=step, history=self)
+
+    # -- History (what a PopulationView reads beyond its round) ---------------------------------
+
+    def segments(self, member: int) -> tuple[Segment, ...]:
+        return tuple(s.frozen(member) for s in self.members[member].segments)
+
+    def training(self, step: int) -> tuple[MemberView, ...]:
+        return tuple(s.view() for s in self.members if s.status == PENDING and s.step < step)
+
+    def current(self, member: int) -> MemberView:
+        return self.members[member].view()
+
+    def ids(self) -> tuple[int, ...]:
+        return tuple(range(len(self.members)))
+
+    # -- the reducer ---------------------------------------------------------------------------
+
+    def apply_all(self, events: Iterable[ev.Event]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def apply(self, event: ev.Event) -> None:
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def _session(self, event: ev.RunStarted) -> None:
+        # A new session (first run or resume) gives failed members a fresh set of retries (the
+        # cause may be fixed) and reopens finished members if the budget grew.
+        config = event.config
+        self.config = config
+        self.direction = config.get("direction", self.direction)
+        self.budget = config.get("steps", self.budget)
+        self.rule = ReadyRule.from_config({**config, "steps": self.budget})
+        self.seed = int(config.get("seed") or 0)
+        self.retention.keep = config.get("keep_checkpoints", self.retention.keep)
+        for state in self.members:
+            state.failures = 0
+            if state.status == FAILED or (state.status == FINISHED and state.ref_step < self.budget):
+                if state.status == FAILED:
+                    self.alive += 1
+                state.status = PENDING
+                self.training += 1
+                self._at[state.step] += 1
+                self._min = min(self._min, state.step)
+                for step in [t for t in self.rounds if t <= state.ref_step]:
+                    self._decided(state.id, step)  # it continues from its checkpoint
+
+    def _member(self, event: ev.MemberAdded) -> None:
+        state = MemberState(event.member, dict(event.hparams), event.generation, self.window, self.fitness.window)
+        if event.member != len(self.members):
+            raise PoptuneError(f"the run log is damaged: member {event.member} added after {len(self.members)} members")
+        self.members.append(state)
+        self.alive += 1
+        self.training += 1
+        self._at[0] += 1
+        self._min = 0
+
+    def _report(self, event: ev.Reported) -> None:
+        state, step = self.members[event.member], event.step
+        if state.status == PENDING:
+            self._at[state.step] -= 1
+            if not self._at[state.step]:
+                del self._at[state.step]
+            self._at[step] += 1
+            self._min = min(self._min, step)
+        state.step, state.score, state.metrics = step, event.score, event.metrics
+        state.recent.append(event.score)
+        value = self.fitness.value(event.score, event.metrics, state.recent, self.direction)
+        state.fitness = value if not math.isnan(value) else -math.inf
+        state.history.append(state.fitness)
+        segment = state.segments[-1]
+        while step <= segment.start and len(state.segments) > 1:  # re-run from before it began
+            state.segments.pop()
+            segment = state.segments[-1]
+        del segment.scores[max(0, step - 1 - segment.start):]
+        segment.scores.append(event.score)
+        if self.live and (step - 1) in self.rounds and state.decided < step - 1:
+            self._decided(state.id, step - 1)  # it moved past that round
+
+    def _checkpoint(self, event: ev.Checkpointed) -> None:
+        state = self.members[event.member]
+        state.ref, state.ref_step = event.ref, event.step
+        if not self.live:
+            return
+        self._point(state.id, event.ref)
+        if state.status == PENDING and self.rule.is_ready(event.step) and state.decided < event.step:
+            round = self.rounds.get(event.step)
+            if round is None:
+                round = self.rounds[event.step] = Round(event.step)
+            self.retention.hold(event.ref)
+            old = round.entries.get(state.id)
+            round.add(Entry(state.id, event.step, state.score, state.fitness, event.ref, state.age, state.hparams,
+                            state.generation, tuple(state.history), tuple(state.recent), state.metrics,
+                            tie(self.seed, event.step, state.id)))
+            if old is not None:
+                self._release(old.ref, state.id)
+
+    def _exploit(self, event: ev.Exploited) -> None:
+        state, source = self.members[event.member], self.members[event.source]
+        state.hparams = dict(event.new)
+        state.generation = event.generation
+        state.parent = event.source
+        state.ref, state.ref_step = event.ref, event.step
+        state.offset = event.source_age - event.step
+        state.exploits += 1
+        source.copied += 1
+        round = self.rounds.get(event.step)
+        entry = round.entries.get(event.source) if round is not None else None
+        origin_score = entry.score if entry is not None else source.score
+        if entry is not None:  # the model it now holds has the source's recent past
+            state.history.clear()
+            state.history.extend(entry.history)
+            state.recent.clear()
+            state.recent.extend(entry.recent)
+        state.segments.append(_Segment(event.step, state.hparams, event.source, origin_score))
+        if self.live:
+            self._point(state.id, event.ref)
+            self._decided(state.id, event.step)
+
+    def _explore(self, event: ev.Explored) -> None:
+        state = self.members[event.member]
+        state.hparams = dict(event.new)
+        state.segments.append(_Segment(event.step, state.hparams, state.id, state.score))
+        if self.live:
+            self._decided(state.id, event.step)
+
+    def _keep(self, event: ev.Kept) -> None:
+        if self.live:
+            self._decided(event.member, event.step)
+
+    def _failure(self, event: ev.AttemptFailed) -> None:
+        self.members[event.member].failures += 1
+
+    def _failed(self, event: ev.MemberFailed) -> None:
+        state = self.members[event.member]
+        if state.status == FAILED:
+            return
+        self._stop_training(state)
+        state.status = FAILED
+        self.alive -= 1
+        if not self.live:
+            return
+        for step in list(self.rounds):
+            round = self.rounds[step]
+            entry = round.entries.get(state.id)
+            round.remove(state.id)
+            if entry is not None:
+                self._release(entry.ref, state.id)
+            self._close_if_complete(step)
+
+    def _finish(self, event: ev.MemberFinished) -> None:
+        state = self.members[event.member]
+        self._stop_training(state)
+        state.status = FINISHED
+        if self.live and event.ref:
+            self.retention.pin(event.ref)
+
+    def _deleted(self, event: ev.CheckpointDeleted) -> None:
+        self.released.pop(event.ref, None)
+
+    # -- indexes -------------------------------------------------------------------------------
+
+    def _stop_training(self, state: MemberState) -> None:
+        if state.status == PENDING:
+            self.training -= 1
+            self._at[state.step] -= 1
+            if not self._at[state.step]:
+                del self._at[state.step]
+
+    def _point(self, member: int, ref: str) -> None:
+        for file in self.retention.point(member, ref):
+            self.released[file] = member
+
+    def _release(self, ref: str, member: int | None) -> None:
+        for file in self.retention.release(ref):
+            self.released[file] = member
+
+    def _decided(self, member: int, step: int) -> None:
+        state = self.members[member]
+        state.decided = max(state.decided, step)
+        round = self.rounds.get(step)
+        if round is not None:
+            round.decided.add(member)
+            self._close_if_complete(step)
+
+    def _close_if_complete(self, step: int) -> None:
+        round = self.rounds[step]
+        if len(round.decided) < self.alive:
+            return
+        del self.rounds[step]  # nobody can copy from it any more
+        for entry in round.entries.values():
+            self._release(entry.ref, entry.member)
+
+    def take_released(self) -> list[tuple[int | None, str]]:
+        """Files that became deletable, to delete once the events releasing them are committed."""
+        out = [(member, ref) for ref, member in self.released.items()]
+        self.released.clear()
+        return out
+
+
+__all__ = ["FAILED", "FINISHED", "PENDING", "MemberState", "PopulationState"]
