@@ -98,3 +98,33 @@ def counter_member_0_slow(member):
             time.sleep(0.01)
         x += member.hparams["lr"]
         member.report(x, checkpoint=x)
+
+
+def tied_counter(member):
+    """Score = accumulated lr rounded to 0.1: deterministic, with many ties between members."""
+    x = member.checkpoint or 0.0
+    for _ in member.steps():
+        x += member.hparams["lr"]
+        member.report(round(x, 1), checkpoint=x)
+
+
+def tied_counter_flaky(member):
+    """``tied_counter``; member 1 raises once at step 6 (a marker file remembers it happened)."""
+    marker = Path(os.environ["POPTUNE_TEST_MARKER"])
+    x = member.checkpoint or 0.0
+    for step in member.steps():
+        if member.id == 1 and step == 6 and not marker.exists():
+            marker.write_text("raised")
+            raise RuntimeError("transient failure")
+        x += member.hparams["lr"]
+        member.report(round(x, 1), checkpoint=x)
+
+
+def tied_counter_with_sleep(member):
+    """``tied_counter``, sleeping ``POPTUNE_TEST_SLEEP`` seconds per step (to be killed mid-run)."""
+    pause = float(os.environ.get("POPTUNE_TEST_SLEEP", "0.01"))
+    x = member.checkpoint or 0.0
+    for _ in member.steps():
+        time.sleep(pause)
+        x += member.hparams["lr"]
+        member.report(round(x, 1), checkpoint=x)

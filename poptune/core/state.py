@@ -36,7 +36,8 @@ class MemberState:
     its own latest checkpoint, or after an exploit the source checkpoint it copied, and the
     step it continues from. ``offset`` is how many more (or fewer) steps of training that state
     has received than ``ref_step`` says (non-zero only in logs of poptune 0.1, which could copy
-    a source at another step). ``decided`` is the last ready step it has passed or decided at.
+    a source at another step). ``decided``: it has decided at, or moved past, every ready step up
+    to this one.
     """
 
     __slots__ = ("id", "hparams", "generation", "parent", "step", "score", "fitness", "metrics", "history",
@@ -115,7 +116,7 @@ class PopulationState:
         self.retention = Retention("last")
         self.released: dict[str, int | None] = {}  # deletable files (ref -> member) not yet deleted
         self.alive = 0  # members not failed
-        self.training = 0  # members still training
+        self.training_count = 0  # members still training
         self._at: Counter[int] = Counter()  # steps of members still training
         self._min = 0
         self._handlers = {
@@ -144,7 +145,7 @@ class PopulationState:
 
     def done(self) -> bool:
         """Whether every member has finished or failed."""
-        return self.training == 0
+        return self.training_count == 0
 
     def min_step(self) -> int | None:
         """Step of the least advanced member still training (``None`` if none is)."""
@@ -199,7 +200,7 @@ class PopulationState:
                 if state.status == FAILED:
                     self.alive += 1
                 state.status = PENDING
-                self.training += 1
+                self.training_count += 1
                 self._at[state.step] += 1
                 self._min = min(self._min, state.step)
                 for step in [t for t in self.rounds if t <= state.ref_step]:
@@ -211,7 +212,7 @@ class PopulationState:
             raise PoptuneError(f"the run log is damaged: member {event.member} added after {len(self.members)} members")
         self.members.append(state)
         self.alive += 1
-        self.training += 1
+        self.training_count += 1
         self._at[0] += 1
         self._min = 0
 
@@ -234,8 +235,10 @@ class PopulationState:
             segment = state.segments[-1]
         del segment.scores[max(0, step - 1 - segment.start):]
         segment.scores.append(event.score)
-        if self.live and (step - 1) in self.rounds and state.decided < step - 1:
-            self._decided(state.id, step - 1)  # it moved past that round
+        if self.live and state.decided < step - 1:  # it moved past every round before this step
+            for passed in [t for t in self.rounds if state.decided < t < step]:
+                self._decided(state.id, passed)
+            state.decided = step - 1
 
     def _checkpoint(self, event: ev.Checkpointed) -> None:
         state = self.members[event.member]
@@ -322,7 +325,7 @@ class PopulationState:
 
     def _stop_training(self, state: MemberState) -> None:
         if state.status == PENDING:
-            self.training -= 1
+            self.training_count -= 1
             self._at[state.step] -= 1
             if not self._at[state.step]:
                 del self._at[state.step]

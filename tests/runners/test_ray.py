@@ -174,3 +174,17 @@ def test_the_controller_killed_then_resumed_on_ray(run_dir, private_ray_dir):
     assert result.status == "finished"
     assert Counter((r.member, r.step) for r in result.reports) == Counter(
         {(m, s): 1 for m in range(4) for s in range(1, 31)})
+
+
+@pytest.mark.parametrize("synchronous", [False, True], ids=["async", "sync"])
+def test_the_ray_runner_makes_the_cores_decisions(tmp_path, synchronous):
+    from tests import conformance
+
+    settings = dict(population=6, steps=24, interval=4, seed=3, progress=False, exploit=pt.Truncation(0.25),
+                    explore=pt.Perturb(), synchronous=synchronous)
+    pt.run(helpers.tied_counter, helpers.SPACE, runner=pt.runners.Ray(max_concurrent=2), dir=tmp_path / "ray",
+           **settings)
+    assert conformance.check(tmp_path / "ray", pt.Truncation(0.25), pt.Perturb()) >= 5 * 6
+    if synchronous:  # complete rounds: the same decisions as any other runner
+        pt.run(helpers.tied_counter, helpers.SPACE, runner="inline", dir=tmp_path / "inline", **settings)
+        assert conformance.decisions(tmp_path / "ray") == conformance.decisions(tmp_path / "inline")
