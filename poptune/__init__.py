@@ -5,7 +5,7 @@ Example:
     >>> space = {"lr": pt.Float(1e-4, 1e-1, log=True), "width": pt.Int(16, 256, log=True)}
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from poptune import loggers, runners, strategies
 from poptune.core import events

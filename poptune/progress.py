@@ -151,9 +151,10 @@ class Progress(Callback):
     def _event_line(self, event: ev.Event) -> str | None:
         if isinstance(event, ev.Exploited):
             changed = {k: v for k, v in event.new.items() if event.copied.get(k) != v}
+            rank = f", {event.info['rank'] + 1} of {event.info['of']} from the bottom" if "of" in event.info else ""
             return (
                 f"step {event.step}: member {event.member} copies member {event.source}"
-                f" (gen {event.generation}); explore: {format_hparams(changed) or 'no change'}"
+                f" (gen {event.generation}{rank}); explore: {format_hparams(changed) or 'no change'}"
             )
         if isinstance(event, ev.Explored):
             changed = {k: v for k, v in event.new.items() if event.old.get(k) != v}

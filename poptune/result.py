@@ -13,10 +13,10 @@ from poptune.checkpoints import loads, open_checkpoints, split_ref
 from poptune.core import events as ev
 from poptune.core.state import FAILED, FINISHED, PopulationState
 from poptune.errors import PoptuneError
+from poptune.rundir import checkpoint_location
 from poptune.space import Space
+from poptune.strategies.fitness import oriented
 from poptune.store import Store, store_path
-
-CHECKPOINT_DIR = "checkpoints"
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,8 @@ class ExploitRecord:
 
     ``source_step`` is the source's step when its copied state was saved; ``old``, ``copied``
     and ``new`` are the target's hyperparameters before, the source's, and after explore.
+    ``info`` says why: the target's ``rank`` among the ``of`` members of its round (0 = worst),
+    and whatever the explore strategy recorded.
     """
 
     target: int
@@ -74,6 +76,7 @@ class ExploitRecord:
     new: dict
     generation: int
     time: float
+    info: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ class Result:
         ]
         self.exploits = [
             ExploitRecord(target=e.member, source=e.source, step=e.step, source_step=e.source_step, old=e.old,
-                          copied=e.copied, new=e.new, generation=e.generation, time=e.time)
+                          copied=e.copied, new=e.new, generation=e.generation, time=e.time, info=e.info)
             for e in self.events
             if isinstance(e, ev.Exploited)
         ]
@@ -215,22 +218,20 @@ class Result:
         pool = [m for m in self.members if m.status == FINISHED] or [
             m for m in self.members if m.status != FAILED and m.step > 0
         ] or self.members
-        sign = 1.0 if self.direction == "maximize" else -1.0
-        return max(pool, key=lambda m: (sign * m.score if math.isfinite(m.score) else -math.inf, -m.id))
+        return max(pool, key=lambda m: (oriented(m.score, self.direction), -m.id))
 
     def best_scores(self) -> dict[int, float]:
         """Each member's best score over its reports (NaN for a member with no finite score)."""
-        sign = 1.0 if self.direction == "maximize" else -1.0
         best: dict[int, float] = {m.id: math.nan for m in self.members}
         for r in self.reports:
-            if math.isfinite(r.score) and (math.isnan(best[r.member]) or sign * r.score > sign * best[r.member]):
+            if math.isfinite(r.score) and (math.isnan(best[r.member]) or
+                                           oriented(r.score, self.direction) > oriented(best[r.member], self.direction)):
                 best[r.member] = r.score
         return best
 
     def ranked(self) -> list[MemberRecord]:
         """Members from best to worst latest score (NaN last)."""
-        sign = 1.0 if self.direction == "maximize" else -1.0
-        return sorted(self.members, key=lambda m: -sign * m.score if math.isfinite(m.score) else math.inf)
+        return sorted(self.members, key=lambda m: -oriented(m.score, self.direction))
 
     def member(self, member: int) -> MemberRecord:
         """The record of member ``member``."""
@@ -313,7 +314,7 @@ class Result:
         ref = self._population[m].ref
         if ref is None:
             raise PoptuneError(f"member {m} has no checkpoint yet")
-        store = open_checkpoints(self.config.get("checkpoints") or self.dir / CHECKPOINT_DIR)
+        store = open_checkpoints(checkpoint_location(self.dir, self.config.get("checkpoints")))
         state = loads(store.load(ref), f"member {m}")
         _, row = split_ref(ref)
         return state.member(row) if row is not None else state  # a row of a stacked (vectorized) checkpoint

@@ -22,7 +22,8 @@ def test_toy_example_reproduces_the_papers_ordering(tmp_path):
     out = subprocess.run([sys.executable, str(ROOT / "examples" / "toy.py"), "--seeds", "4"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120, check=True).stdout
     final = {m: float(q) for m, q in re.findall(r"^\s*([a-zA-Z ]+): Q = ([0-9.]+)", out, flags=re.M)}
-    assert final["PBT"] > 1.19 and final["explore only"] > 1.1  # both reach the optimum's neighbourhood
+    # at step size 0.01 (the example's default) exploit and explore together beat explore alone
+    assert final["PBT"] > 1.19 and final["PBT"] > final["explore only"] > 0.9
     assert final["grid search"] == pytest.approx(0.39, abs=1e-3)  # a fixed h stalls
     assert final["exploit only"] == pytest.approx(0.39, abs=1e-3)  # copying alone cannot leave the stall
     assert (tmp_path / "runs" / "example-toy" / "toy.png").stat().st_size > 10_000

@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from poptune.checkpoints.refs import split_ref
 from poptune.errors import CheckpointError
 
 
@@ -40,7 +41,7 @@ class LocalCheckpoints:
 
     def path(self, ref: str) -> Path:
         """The file of ``ref`` (a ``#member`` suffix names a row of a stacked checkpoint)."""
-        return self.root / ref.partition("#")[0]
+        return self.root / split_ref(ref)[0]
 
     def save(self, ref: str, payload: bytes) -> None:
         path = self.path(ref)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from poptune.checkpoints.local import LocalCheckpoints
+from poptune.checkpoints.refs import split_ref
 from poptune.errors import CheckpointError, PoptuneError
 
 
@@ -39,7 +40,7 @@ class FsspecCheckpoints:
         return LocalCheckpoints.ref(member, step, session)
 
     def path(self, ref: str) -> str:
-        return f"{self.root}/{ref.partition('#')[0]}"
+        return f"{self.root}/{split_ref(ref)[0]}"
 
     def save(self, ref: str, payload: bytes) -> None:
         path = self.path(ref)

@@ -12,17 +12,34 @@ from __future__ import annotations
 import numpy as np
 
 from poptune.core import events as ev
+from poptune.core.rounds import mix
 from poptune.core.state import PopulationState
 from poptune.errors import ConfigError, UsageError
 from poptune.space import Space
 from poptune.strategies.base import Exploit, Explore, ExploreContext
 
-DECISION_STREAM = 1  # the rng stream of decisions: default_rng([seed, 1, step, member])
+DECISION_STREAM = 1
+_MASK128 = (1 << 128) - 1
+
+
+def _pcg_state(seed: int, step: int, member: int) -> dict:
+    """A PCG64 state drawn from ``(seed, step, member)`` alone (hashed, no SeedSequence: cheap)."""
+    a = mix(seed, DECISION_STREAM, step, member)
+    b = mix(a)
+    return {"bit_generator": "PCG64", "state": {"state": (a << 64) | b, "inc": (((b << 64) | a) << 1 | 1) & _MASK128},
+            "has_uint32": 0, "uinteger": 0}
 
 
 def decision_rng(seed: int, step: int, member: int) -> np.random.Generator:
-    """The random generator of member ``member``'s decision at ``step``."""
-    return np.random.default_rng([seed, DECISION_STREAM, step, member])
+    """The random generator of member ``member``'s decision at ``step`` (a fresh one).
+
+    Example:
+        >>> decision_rng(0, 4, 1).random() == decision_rng(0, 4, 1).random() != decision_rng(0, 4, 2).random()
+        True
+    """
+    bits = np.random.PCG64(0)
+    bits.state = _pcg_state(seed, step, member)
+    return np.random.Generator(bits)
 
 
 class Decider:
@@ -42,6 +59,15 @@ class Decider:
                  seed: int, schedule: dict[int, dict] | None = None):
         self.state, self.space, self.exploit, self.explore = state, space, exploit, explore
         self.seed, self.schedule = seed, schedule
+        # one generator, set to each decision's own state (what decision_rng gives, without
+        # building a generator per decision); strategies use it during their call only
+        self._bits = np.random.PCG64(0)
+        self._rng = np.random.Generator(self._bits)
+
+    def rng(self, member: int, step: int) -> np.random.Generator:
+        """The generator of ``member``'s decision at ``step``, at the start of its stream."""
+        self._bits.state = _pcg_state(self.seed, step, member)
+        return self._rng
 
     @property
     def compares(self) -> bool:
@@ -62,16 +88,17 @@ class Decider:
             return ev.Explored(member=member, step=step, old=dict(state.hparams), new=dict(new))
         if self.exploit is None:
             return None
-        rng = decision_rng(self.seed, step, member)
+        rng = self.rng(member, step)
         if not self.compares:  # explore in place, comparing nobody
             context = ExploreContext(hparams=dict(state.hparams), space=self.space, rng=rng, target=state.view(),
                                      step=step)
             return ev.Explored(member=member, step=step, old=dict(state.hparams), new=self._explored(context),
                                info=context.info)
         population = self.state.round_view(step)
-        target = population.member(member)
+        rank = population.rank(member)
+        target = population[rank]
         chosen = self.exploit.select(target, population, rng)
-        info = {"rank": population.rank(member), "of": len(population)}
+        info = {"rank": rank, "of": len(population)}
         if chosen is None:
             return ev.Kept(member=member, step=step, info=info)
         if chosen.id == member and getattr(self.exploit, "in_place", False):

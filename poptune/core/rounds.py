@@ -11,6 +11,7 @@ queries cost O(log n) and ties are broken the same way for every decision of the
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -98,6 +99,9 @@ class Round:
 
     def rank_of(self, member: int) -> int:
         return bisect.bisect_left(self.order, self.entries[member].key)
+
+    def first_rank_above(self, fitness: float) -> int:
+        return bisect.bisect_right(self.order, (fitness, math.inf, math.inf))
 
     def __repr__(self) -> str:
         return f"Round(step={self.step}, members={len(self.entries)}, decided={len(self.decided)})"

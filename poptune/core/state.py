@@ -217,27 +217,34 @@ class PopulationState:
         self._min = 0
 
     def _report(self, event: ev.Reported) -> None:
-        state, step = self.members[event.member], event.step
+        state, step, score = self.members[event.member], event.step, event.score
         if state.status == PENDING:
-            self._at[state.step] -= 1
-            if not self._at[state.step]:
-                del self._at[state.step]
-            self._at[step] += 1
-            self._min = min(self._min, step)
-        state.step, state.score, state.metrics = step, event.score, event.metrics
-        state.recent.append(event.score)
-        value = self.fitness.value(event.score, event.metrics, state.recent, self.direction)
-        state.fitness = value if not math.isnan(value) else -math.inf
+            at = self._at
+            count = at[state.step] - 1
+            if count:
+                at[state.step] = count
+            else:
+                del at[state.step]
+            at[step] += 1
+            if step < self._min:
+                self._min = step
+        state.step, state.score, state.metrics = step, score, event.metrics
+        state.recent.append(score)
+        value = self.fitness.value(score, event.metrics, state.recent, self.direction)
+        state.fitness = value if value == value else -math.inf  # NaN ranks worst
         state.history.append(state.fitness)
         segment = state.segments[-1]
-        while step <= segment.start and len(state.segments) > 1:  # re-run from before it began
-            state.segments.pop()
-            segment = state.segments[-1]
-        del segment.scores[max(0, step - 1 - segment.start):]
-        segment.scores.append(event.score)
+        done = step - 1 - segment.start
+        if done != len(segment.scores):  # a re-run (after a failure or a resume)
+            while step <= segment.start and len(state.segments) > 1:  # from before it began
+                state.segments.pop()
+                segment = state.segments[-1]
+            del segment.scores[max(0, step - 1 - segment.start):]
+        segment.scores.append(score)
         if self.live and state.decided < step - 1:  # it moved past every round before this step
-            for passed in [t for t in self.rounds if state.decided < t < step]:
-                self._decided(state.id, passed)
+            if self.rounds:
+                for passed in [t for t in self.rounds if state.decided < t < step]:
+                    self._decided(state.id, passed)
             state.decided = step - 1
 
     def _checkpoint(self, event: ev.Checkpointed) -> None:

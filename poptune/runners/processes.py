@@ -12,7 +12,6 @@ import multiprocessing as mp
 import os
 import pickle
 import signal
-import sys
 from multiprocessing import connection
 from typing import Any
 from collections.abc import Callable
@@ -21,9 +20,8 @@ from poptune.checkpoints import open_checkpoints
 from poptune.errors import ConfigError
 from poptune.runners.base import Handler, Runner
 from poptune.core.messages import Failure, Idle, Report, Restart, Task
-from poptune.runners.worker import run_task
+from poptune.runners.worker import limit_threads, run_task
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 class Processes(Runner):
@@ -223,10 +221,7 @@ class _PipeChannel:
 def _worker_main(conn, train: Callable, root: str, threads: int) -> None:
     # Ctrl-C reaches the whole process group; the controller alone handles it and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for var in _THREAD_VARS:
-        os.environ.setdefault(var, str(threads))
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)
+    limit_threads(threads)
     checkpoints = open_checkpoints(root)
     channel = _PipeChannel(conn)
     while True:

@@ -10,7 +10,6 @@ memory, node lost) fails its member over to a fresh actor, from the member's las
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 import uuid
@@ -22,7 +21,7 @@ from poptune.checkpoints import open_checkpoints
 from poptune.errors import ConfigError, PoptuneError
 from poptune.runners.base import Handler, Runner
 from poptune.core.messages import Failure, Idle, Report, Restart, Task
-from poptune.runners.worker import run_task
+from poptune.runners.worker import limit_threads, run_task
 
 CANCEL = "cancel"  # reply to a worker whose member the controller gave up on
 START_TIMEOUT = 120  # seconds for the worker actors to come up
@@ -277,10 +276,7 @@ class _Worker:
     """Actor: runs members' segments, one at a time, for the whole run."""
 
     def __init__(self, train: Callable, mailbox, root: str, sender: str, threads: int):
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            os.environ.setdefault(var, str(threads))
-        if "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(threads)
+        limit_threads(threads)
         self.train, self.checkpoints = train, open_checkpoints(root)
         self.channel = _RayChannel(mailbox, sender)
 

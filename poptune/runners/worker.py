@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import traceback
 from typing import Any, Protocol
 from collections.abc import Callable
@@ -16,6 +18,18 @@ class WorkerChannel(Protocol):
     def alive(self) -> None: ...
     def failure(self, failure: Failure) -> None: ...
     def idle(self, idle: Idle) -> None: ...
+
+
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def limit_threads(threads: int) -> None:
+    """Math libraries in this worker use ``threads`` threads (unless its environment says otherwise),
+    so workers sharing a machine do not oversubscribe its cores."""
+    for var in THREAD_VARS:
+        os.environ.setdefault(var, str(threads))
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def run_task(train: Callable, task: Task, channel: WorkerChannel, checkpoints: CheckpointIO) -> None:

@@ -40,7 +40,7 @@ class Truncation(Exploit):
         if n < 2 or target not in population:
             return None
         k = min(max(1, math.ceil(self.fraction * n)), n // 2)
-        if population.rank(target) >= k:
+        if population.rank(target.id) >= k:
             return None
         # the top k rank above the target, so none is worse; members scoring -inf never lead
         low = max(n - k, population.first_rank_above(-math.inf))

@@ -189,6 +189,9 @@ class PopulationView(Sequence[MemberView]):
 
     def first_rank_above(self, fitness: float) -> int:
         """The lowest rank whose fitness is above ``fitness`` (``len(view)`` if none)."""
+        fast = getattr(self._ranked, "first_rank_above", None)
+        if fast is not None:
+            return fast(fitness)
         lo, hi = 0, len(self)
         while lo < hi:
             mid = (lo + hi) // 2

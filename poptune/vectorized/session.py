@@ -26,6 +26,7 @@ from poptune.result import Result
 from poptune.rundir import DEFAULT_EXPLOIT, DEFAULT_EXPLORE, check_settings, open_run
 from poptune.space import Space
 from poptune.strategies import Exploit, Explore
+from poptune.strategies.fitness import Fitness
 from poptune.vectorized.population import Population
 
 FOLDER = "population"
@@ -41,7 +42,7 @@ class Session:
         steps: Budget per member, in steps (``report`` calls).
         interval: Steps between ready points (``None``: never exploit).
         direction, exploit, explore, dir, seed, resume, overwrite, initial, progress, burn_in,
-        keep_checkpoints, callbacks, metadata: As for :func:`poptune.run`.
+        keep_checkpoints, callbacks, metadata, fitness: As for :func:`poptune.run`.
 
     Example:
         >>> import torch, tempfile, poptune as pt
@@ -78,6 +79,7 @@ class Session:
         keep_checkpoints: str = "last",
         callbacks: Sequence[Callback] = (),
         metadata: Mapping[str, Any] | None = None,
+        fitness: Fitness | Callable | None = None,
     ):
         if not isinstance(population, Population):
             raise ConfigError(f"population must be a pt.vectorized.Population, got {population!r}")
@@ -85,7 +87,7 @@ class Session:
             space, population=population.size, steps=steps, interval=interval, direction=direction,
             exploit=exploit, explore=explore, dir=dir, seed=seed, resume=resume, overwrite=overwrite,
             initial=initial, progress=progress, burn_in=burn_in, synchronous=True, retries=0,
-            keep_checkpoints=keep_checkpoints, callbacks=callbacks, metadata=metadata, max_lag=None,
+            keep_checkpoints=keep_checkpoints, callbacks=callbacks, metadata=metadata, max_lag=None, fitness=fitness,
         )
         names = population.optimizer.names()
         missing = sorted(names - set(self.settings.space))

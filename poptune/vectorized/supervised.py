@@ -15,6 +15,7 @@ from poptune.result import Result
 from poptune.rundir import DEFAULT_EXPLOIT, DEFAULT_EXPLORE
 from poptune.space import Space, as_space
 from poptune.strategies import Exploit, Explore
+from poptune.strategies.fitness import Fitness
 from poptune.vectorized.optim import SGD, Optimizer
 from poptune.vectorized.population import Functional, Population
 from poptune.vectorized.session import Session
@@ -52,6 +53,7 @@ def run(
     metadata: Mapping[str, Any] | None = None,
     keep_checkpoints: str = "last",
     compile: bool = False,
+    fitness: Fitness | Callable | None = None,
 ) -> Result:
     """Train ``population`` copies of ``model`` as one stacked model with PBT.
 
@@ -73,7 +75,7 @@ def run(
         optimizer: Default: ``SGD(lr="lr")`` plus ``momentum``/``weight_decay`` when the space
             names them.
         population, steps, interval, exploit, explore, dir, seed, resume, overwrite, initial,
-        progress, callbacks, metadata, keep_checkpoints: As for :func:`poptune.run`.
+        progress, callbacks, metadata, keep_checkpoints, fitness: As for :func:`poptune.run`.
         batch_size: Training batch size.
         device, dtype: Where the population lives (default: CUDA when available, else CPU).
         init: ``"independent"`` or ``"shared"`` initial weights.
@@ -126,7 +128,7 @@ def run(
     with Session(
         pop, space, steps=steps, interval=interval, direction=direction, exploit=exploit, explore=explore,
         dir=dir, seed=seed, resume=resume, overwrite=overwrite, initial=initial, progress=progress,
-        callbacks=callbacks, keep_checkpoints=keep_checkpoints,
+        callbacks=callbacks, keep_checkpoints=keep_checkpoints, fitness=fitness,
         metadata={"model": type(model).__name__ if isinstance(model, torch.nn.Module) else getattr(model, "__name__", "model"),
                   **dict(metadata or {})},
     ) as session:
