@@ -40,6 +40,8 @@ MODES = [f"{runner}-{mode}" for runner in ("inline", "processes", "ray") for mod
 TOLERANCE = 0.005  # every mode's median best Q within this of the reference loop's
 
 
+# The toy is written out here rather than imported from examples/toy.py: the benchmark must run
+# unchanged in an older checkout (whose example had another step size) to measure it.
 def q(theta) -> float:
     return 1.2 - float(np.sum(np.square(theta)))
 

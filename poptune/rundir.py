@@ -205,6 +205,9 @@ def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool =
         "checkpoints": s.checkpoints,
         "version": _version(),
         "log_version": 2,
+        # how a decision's random numbers are drawn (poptune.core.decide): the log says, so a
+        # later version that draws otherwise is known to decide otherwise on resume
+        "decision_rng": "pcg64 seeded by splitmix64(seed, 1, step, member)",
         "pid": os.getpid(),
         "host": socket.gethostname(),
     }

@@ -27,7 +27,7 @@ def counter_with_sleep(member):
         member.report(x, checkpoint=x)
 
 
-def flaky(member):
+def flaky(member, rounded=False):
     """Member 1 raises once at step 6 (a marker file remembers it happened)."""
     marker = Path(os.environ["POPTUNE_TEST_MARKER"])
     x = member.checkpoint or 0.0
@@ -36,7 +36,7 @@ def flaky(member):
             marker.write_text("raised")
             raise RuntimeError("transient failure")
         x += member.hparams["lr"]
-        member.report(x, checkpoint=x)
+        member.report(round(x, 1) if rounded else x, checkpoint=x)
 
 
 def always_fails_member_0(member):
@@ -110,14 +110,7 @@ def tied_counter(member):
 
 def tied_counter_flaky(member):
     """``tied_counter``; member 1 raises once at step 6 (a marker file remembers it happened)."""
-    marker = Path(os.environ["POPTUNE_TEST_MARKER"])
-    x = member.checkpoint or 0.0
-    for step in member.steps():
-        if member.id == 1 and step == 6 and not marker.exists():
-            marker.write_text("raised")
-            raise RuntimeError("transient failure")
-        x += member.hparams["lr"]
-        member.report(round(x, 1), checkpoint=x)
+    flaky(member, rounded=True)
 
 
 def tied_counter_with_sleep(member):

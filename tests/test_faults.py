@@ -135,3 +135,14 @@ def test_a_checkpoint_function_given_once_is_reused(run_dir):
 
     result = run(run_dir, train, population=3, steps=9, interval=3)
     assert result.checkpoint()["x"] == pytest.approx(result.best.score)
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_a_broken_strategy_stops_the_run_the_same_way_on_every_runner(run_dir, runner):
+    def broken(target, population, rng):
+        raise ValueError("my strategy is broken")
+
+    with pytest.raises(ValueError, match="my strategy is broken"):
+        run(run_dir, exploit=broken, population=2, steps=8, interval=4, runner=runner)
+    assert not log(run_dir, ev.FAILURE)  # not a failure of the member that was deciding
+    assert log(run_dir, ev.END)[-1].data["status"] == "failed"

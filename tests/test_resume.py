@@ -19,6 +19,11 @@ from tests.test_run import log, run
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture
+def marker_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("POPTUNE_TEST_MARKER", str(tmp_path / "marker"))
+
+
 def test_a_directory_holding_a_run_is_refused_without_resume_or_overwrite(run_dir):
     run(run_dir)
     with pytest.raises(pt.RunDirError, match="holds this run already .*resume=True"):
@@ -116,3 +121,49 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(run_dir, runner):
     assert pt.Result.load(run_dir).status == "interrupted"
     resumed = run(run_dir, helpers.counter, population=4, steps=40, interval=4, resume=True)
     assert resumed.status == "finished" and len(resumed.reports) == 160
+
+
+def _interrupted_at(member_id, at_step):
+    """A counter whose member ``member_id`` stops the session (Ctrl-C) at ``at_step``, once."""
+    state = {"stop": True}
+
+    def train(member):
+        x = member.checkpoint or 0.0
+        for step in member.steps():
+            if state["stop"] and member.id == member_id and step == at_step:
+                state["stop"] = False
+                raise KeyboardInterrupt
+            x += member.hparams["lr"]
+            member.report(x, checkpoint=x)
+
+    return train
+
+
+@pytest.mark.parametrize("synchronous", [False, True], ids=["async", "sync"])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        (dict(interval=4, steps=8), dict(interval=4, steps=12)),  # a finished member goes on past its old end
+        (dict(interval=4, steps=24), dict(interval=3, steps=24)),  # other ready steps
+        (dict(interval=4, steps=24), dict(interval=2, steps=24)),  # ready steps a member already ran past
+    ],
+    ids=["budget-raised", "interval-3", "interval-2"],
+)
+def test_a_resume_that_changes_the_ready_steps_or_the_budget_finishes(run_dir, synchronous, first, second):
+    train = _interrupted_at(1, 6)
+    common = dict(space=helpers.SPACE, population=2, synchronous=synchronous, max_lag=None)
+    with pytest.raises(KeyboardInterrupt):
+        run(run_dir, train, **common, **first)
+    result = run(run_dir, train, resume=True, **common, **second)
+    assert result.status == "finished" and all(m.step == second["steps"] for m in result.members)
+    assert result.failures == []  # nothing the engine did counted as a failure of a member
+
+
+@pytest.mark.parametrize("synchronous", [False, True], ids=["async", "sync"])
+def test_a_member_that_failed_for_good_is_retried_on_resume_and_finishes(run_dir, marker_env, synchronous):
+    with pytest.warns(UserWarning, match="member 1 failed"):
+        first = run(run_dir, helpers.flaky, population=2, steps=12, interval=4, retries=0, synchronous=synchronous)
+    assert first.member(1).status == "failed"
+    result = run(run_dir, helpers.flaky, population=2, steps=12, interval=4, retries=0, synchronous=synchronous,
+                 resume=True)
+    assert all(m.status == "finished" and m.step == 12 for m in result.members)

@@ -72,7 +72,7 @@ class Decider:
     @property
     def compares(self) -> bool:
         """Whether a decision ranks the member among others (so it needs its round)."""
-        return self.schedule is None and self.exploit is not None and not getattr(self.exploit, "in_place", False)
+        return self.schedule is None and self.exploit is not None and getattr(self.exploit, "compares", True)
 
     def decide(self, member: int, step: int) -> ev.Event | None:
         """The event recording member ``member``'s decision at its ready step ``step``.

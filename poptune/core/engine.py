@@ -99,12 +99,8 @@ class Engine:
             step = state.ref_step
             if self.state.rule.is_ready(step) and state.decided < step:
                 # it stopped there and the session ended before its decision was recorded
-                round = self.state.rounds.get(step)
-                if not self.decider.compares:
-                    self._decide(state.id, step)
-                elif round is not None and state.id in round.entries and state.id not in round.decided:
-                    self.waiting.setdefault(step, set()).add(state.id)
-                    self.waiting_at[state.id] = step
+                self._arrive(state.id, step)
+                if state.id in self.waiting_at:
                     continue
             self._push(state.id)
         self._release_rounds()
@@ -170,6 +166,8 @@ class Engine:
             events.append(ev.MemberFinished(member=m, step=step, ref=report.ref))
         self._record(events)
         if report.final or not report.ready:
+            if self.waiting:  # it may have moved past a round others wait at (after a resume)
+                self._release_rounds()
             self._release_paced()
             return None
         if not self.state.rule.is_ready(step):
@@ -221,30 +219,35 @@ class Engine:
 
     def _arrive(self, member: int, step: int) -> None:
         """``member`` stopped at ready step ``step``: decide now, or wait for the round."""
-        if self.decider.compares and not self._decidable(step):
-            self.waiting.setdefault(step, set()).add(member)
-            self.waiting_at[member] = step
-            return
+        if self.state[member].decided >= step:
+            return  # done with this step already (it runs it again after a failure or a resume)
+        if self.decider.compares:
+            round = self.state.rounds.get(step)
+            if round is None or member not in round.entries:
+                return  # not in a round (nothing to rank it in): it goes on as it is
+            if not self._decidable(round):
+                self.waiting.setdefault(step, set()).add(member)
+                self.waiting_at[member] = step
+                return
         self._decide(member, step)
-        if self.decider.compares and step in self.waiting:
-            self._release_rounds()
 
-    def _decidable(self, step: int) -> bool:
-        round = self.state.rounds.get(step)
-        if round is None:
-            return True  # its round closed: everyone decided there (a late duplicate)
-        reached = len(round.entries)
-        needed = self.state.alive if self.synchronous else quorum_size(self.quorum, self.state.alive)
-        return reached >= needed
+    def _decidable(self, round) -> bool:
+        """Whether a round may decide: synchronous, once every member alive reached it (stopped
+        there or is past it); asynchronous, once a quorum did."""
+        alive = self.state.alive
+        needed = alive if self.synchronous else quorum_size(self.quorum, alive)
+        return round.reached >= min(needed, alive)
 
     def _release_rounds(self) -> None:
         for step in sorted(self.waiting):
+            round = self.state.rounds.get(step)
             if not self.waiting[step]:
                 del self.waiting[step]
-            elif self._decidable(step):
+            elif round is None or self._decidable(round):
                 for member in sorted(self.waiting.pop(step)):
                     del self.waiting_at[member]
-                    self._decide(member, step)
+                    if round is not None:  # (else nobody is left to rank it with)
+                        self._decide(member, step)
                     self._released(member)
 
     def _decide(self, member: int, step: int) -> None:

@@ -265,6 +265,34 @@ KINDS: dict[str, type[Event]] = {
 DECISIONS = (EXPLOIT, EXPLORE, KEEP)
 
 
+def register(cls: type[Event]) -> type[Event]:
+    """Make a new kind of event readable from the log (use as a class decorator).
+
+    A frozen dataclass deriving from :class:`Event` with a unique ``kind``; its ``member``,
+    ``step`` and ``score`` fields (if any) are stored as columns, the rest as JSON data.
+
+    Example:
+        >>> from dataclasses import dataclass
+        >>> @register
+        ... @dataclass(frozen=True, slots=True)
+        ... class MatchPlayed(Event):
+        ...     kind: ClassVar[str] = "example_match"
+        ...     member: int = 0
+        ...     opponent: int = 0
+        ...     outcome: float = 0.5
+        >>> decode(*encode(MatchPlayed(member=1, opponent=2, outcome=1.0, time=0.0)))
+        MatchPlayed(member=1, opponent=2, outcome=1.0)
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Event) and dataclasses.is_dataclass(cls)):
+        raise TypeError(f"register() takes a dataclass deriving from Event, got {cls!r}")
+    known = KINDS.get(cls.kind)
+    same = known is not None and (known.__module__, known.__qualname__) == (cls.__module__, cls.__qualname__)
+    if not cls.kind or (known is not None and not same):  # (a class defined again, in a notebook, replaces itself)
+        raise ValueError(f"event kind {cls.kind!r} of {cls.__name__} is empty or already taken")
+    KINDS[cls.kind] = cls
+    return cls
+
+
 def _data_fields(cls: type) -> tuple[dataclasses.Field, ...]:
     cached = _FIELDS.get(cls)
     if cached is None:
@@ -327,5 +355,6 @@ __all__ = [
     "UnknownEvent",
     "decode",
     "encode",
+    "register",
     "set_seq",
 ]

@@ -36,6 +36,7 @@ class Retention:
         self._current: dict[int, str] = {}
         self._count: Counter[str] = Counter()
         self._pinned: set[str] = set()
+        self._kept: set[str] = set()  # unreachable, kept because keep == "all"
 
     def point(self, member: int, ref: str) -> list[str]:
         """Member's current state is now ``ref``; return the files that became deletable."""
@@ -60,9 +61,22 @@ class Retention:
         if self._count[file] > 0:
             return []
         del self._count[file]
-        if self.keep == "all" or file in self._pinned:
+        if file in self._pinned:
+            return []
+        if self.keep == "all":
+            self._kept.add(file)
             return []
         return [file]
+
+    def set_keep(self, keep: str) -> list[str]:
+        """Change the policy (a resumed run may); return the files that became deletable."""
+        if keep not in KEEP:
+            raise ConfigError(f"keep_checkpoints must be one of {KEEP}, got {keep!r}")
+        self.keep = keep
+        if keep == "all":
+            return []
+        kept, self._kept = sorted(self._kept - set(self._count)), set()
+        return kept
 
     def pin(self, ref: str) -> None:
         """Never delete ``ref``'s file (final checkpoints stay for the user)."""

@@ -66,28 +66,56 @@ class Entry:
 
 
 class Round:
-    """The members that reached ready step ``step``, ranked; and who has decided there."""
+    """The members that reached ready step ``step``, ranked; and who is done with it.
 
-    __slots__ = ("step", "entries", "order", "decided")
+    ``entries`` are the members that stopped at ``step`` (ranked in ``order``); ``decided`` the
+    members done with the round: decided there, or past ``step`` without stopping there (a
+    member that was past it when the round opened, after a resume that changed the ready
+    steps, say). ``reached`` counts both: the members that will not arrive any more.
+    """
+
+    __slots__ = ("step", "entries", "order", "decided", "outside")
 
     def __init__(self, step: int):
         self.step = step
         self.entries: dict[int, Entry] = {}
         self.order: list[tuple[float, float, int]] = []  # (fitness, tie, member), worst first
         self.decided: set[int] = set()
+        self.outside = 0  # decided members without an entry
+
+    @property
+    def reached(self) -> int:
+        """Members that stopped here or are past this step."""
+        return len(self.entries) + self.outside
 
     def add(self, entry: Entry) -> None:
         old = self.entries.get(entry.member)
         if old is not None:  # the same step reported again (a re-run after a failure)
             self.order.pop(bisect.bisect_left(self.order, old.key))
+        elif entry.member in self.decided:
+            self.outside -= 1
         self.entries[entry.member] = entry
         bisect.insort(self.order, entry.key)
 
+    def mark(self, member: int) -> None:
+        """``member`` is done with this round."""
+        if member not in self.decided:
+            self.decided.add(member)
+            if member not in self.entries:
+                self.outside += 1
+
+    def unmark(self, member: int) -> None:
+        """``member`` is not done with this round after all (it will run through it again)."""
+        if member in self.decided:
+            self.decided.discard(member)
+            if member not in self.entries:
+                self.outside -= 1
+
     def remove(self, member: int) -> None:
+        self.unmark(member)
         entry = self.entries.pop(member, None)
         if entry is not None:
             self.order.pop(bisect.bisect_left(self.order, entry.key))
-        self.decided.discard(member)
 
     # -- RankedMembers (what a PopulationView reads) -------------------------------------------
 

@@ -72,11 +72,15 @@ class MemberState:
 
 
 class _Segment:
-    __slots__ = ("start", "hparams", "origin", "origin_score", "scores")
+    # ``recent``/``history``: the member's windows when the segment began, so a re-run of some
+    # of its steps (after a failure or a resume) rebuilds them without the discarded scores
+    __slots__ = ("start", "hparams", "origin", "origin_score", "scores", "fitness", "recent", "history")
 
-    def __init__(self, start: int, hparams: dict, origin: int | None, origin_score: float):
+    def __init__(self, start: int, hparams: dict, origin: int | None, origin_score: float,
+                 recent: tuple = (), history: tuple = ()):
         self.start, self.hparams, self.origin, self.origin_score = start, hparams, origin, origin_score
-        self.scores = array("d")
+        self.scores, self.fitness = array("d"), array("d")
+        self.recent, self.history = recent, history
 
     def frozen(self, member: int) -> Segment:
         return Segment(member=member, start=self.start, hparams=dict(self.hparams), scores=tuple(self.scores),
@@ -193,7 +197,8 @@ class PopulationState:
         self.budget = config.get("steps", self.budget)
         self.rule = ReadyRule.from_config({**config, "steps": self.budget})
         self.seed = int(config.get("seed") or 0)
-        self.retention.keep = config.get("keep_checkpoints", self.retention.keep)
+        for file in self.retention.set_keep(config.get("keep_checkpoints", self.retention.keep)):
+            self.released[file] = None
         for state in self.members:
             state.failures = 0
             if state.status == FAILED or (state.status == FINISHED and state.ref_step < self.budget):
@@ -203,8 +208,30 @@ class PopulationState:
                 self.training_count += 1
                 self._at[state.step] += 1
                 self._min = min(self._min, state.step)
-                for step in [t for t in self.rounds if t <= state.ref_step]:
-                    self._decided(state.id, step)  # it continues from its checkpoint
+        if self.live and isinstance(event, ev.RunResumed):
+            self._realign_rounds()
+
+    def _realign_rounds(self) -> None:
+        """A resumed session restarts every member from its checkpoint, maybe with other ready
+        steps or budget: what each member is done with follows from where it restarts."""
+        for state in self.members:
+            if state.status == FAILED:
+                continue
+            step = state.ref_step
+            round = self.rounds.get(step)
+            pending = (self.rule.is_ready(step) and round is not None and state.id in round.entries
+                       and state.id not in round.decided)
+            state.decided = step - 1 if pending else step  # it goes on from its checkpoint
+        for step in sorted(self.rounds):
+            round = self.rounds[step]
+            for state in self.members:
+                if state.status == FAILED:
+                    continue
+                if state.decided >= step:
+                    round.mark(state.id)
+                else:
+                    round.unmark(state.id)
+            self._close_if_complete(step)
 
     def _member(self, event: ev.MemberAdded) -> None:
         state = MemberState(event.member, dict(event.hparams), event.generation, self.window, self.fitness.window)
@@ -228,24 +255,41 @@ class PopulationState:
             at[step] += 1
             if step < self._min:
                 self._min = step
+        segment = state.segments[-1]
+        if step - 1 - segment.start != len(segment.scores):  # a re-run (after a failure or a resume)
+            segment = self._rewind(state, step)
         state.step, state.score, state.metrics = step, score, event.metrics
         state.recent.append(score)
         value = self.fitness.value(score, event.metrics, state.recent, self.direction)
         state.fitness = value if value == value else -math.inf  # NaN ranks worst
         state.history.append(state.fitness)
-        segment = state.segments[-1]
-        done = step - 1 - segment.start
-        if done != len(segment.scores):  # a re-run (after a failure or a resume)
-            while step <= segment.start and len(state.segments) > 1:  # from before it began
-                state.segments.pop()
-                segment = state.segments[-1]
-            del segment.scores[max(0, step - 1 - segment.start):]
         segment.scores.append(score)
+        segment.fitness.append(state.fitness)
         if self.live and state.decided < step - 1:  # it moved past every round before this step
-            if self.rounds:
+            if state.decided == step - 2:  # the usual case: only the step before can be one
+                if step - 1 in self.rounds:
+                    self._decided(state.id, step - 1)
+            else:
                 for passed in [t for t in self.rounds if state.decided < t < step]:
                     self._decided(state.id, passed)
             state.decided = step - 1
+
+    @staticmethod
+    def _rewind(state: MemberState, step: int) -> _Segment:
+        """Forget what ``state`` reported from ``step`` on (it runs those steps again)."""
+        while step <= state.segments[-1].start and len(state.segments) > 1:  # from before it began
+            state.segments.pop()
+        segment = state.segments[-1]
+        kept = max(0, step - 1 - segment.start)
+        del segment.scores[kept:]
+        del segment.fitness[kept:]
+        state.recent.clear()
+        state.recent.extend(segment.recent)
+        state.recent.extend(segment.scores)
+        state.history.clear()
+        state.history.extend(segment.history)
+        state.history.extend(segment.fitness)
+        return segment
 
     def _checkpoint(self, event: ev.Checkpointed) -> None:
         state = self.members[event.member]
@@ -256,7 +300,7 @@ class PopulationState:
         if state.status == PENDING and self.rule.is_ready(event.step) and state.decided < event.step:
             round = self.rounds.get(event.step)
             if round is None:
-                round = self.rounds[event.step] = Round(event.step)
+                round = self.rounds[event.step] = self._open(event.step)
             self.retention.hold(event.ref)
             old = round.entries.get(state.id)
             round.add(Entry(state.id, event.step, state.score, state.fitness, event.ref, state.age, state.hparams,
@@ -282,7 +326,8 @@ class PopulationState:
             state.history.extend(entry.history)
             state.recent.clear()
             state.recent.extend(entry.recent)
-        state.segments.append(_Segment(event.step, state.hparams, event.source, origin_score))
+        state.segments.append(_Segment(event.step, state.hparams, event.source, origin_score, tuple(state.recent),
+                                       tuple(state.history)))
         if self.live:
             self._point(state.id, event.ref)
             self._decided(state.id, event.step)
@@ -290,7 +335,8 @@ class PopulationState:
     def _explore(self, event: ev.Explored) -> None:
         state = self.members[event.member]
         state.hparams = dict(event.new)
-        state.segments.append(_Segment(event.step, state.hparams, state.id, state.score))
+        state.segments.append(_Segment(event.step, state.hparams, state.id, state.score, tuple(state.recent),
+                                       tuple(state.history)))
         if self.live:
             self._decided(state.id, event.step)
 
@@ -345,12 +391,21 @@ class PopulationState:
         for file in self.retention.release(ref):
             self.released[file] = member
 
+    def _open(self, step: int) -> Round:
+        """A new round; the members already past its step (a resume that changed the ready
+        steps, a member restarted from further on) are done with it from the start."""
+        round = Round(step)
+        for state in self.members:
+            if state.status != FAILED and state.decided >= step:
+                round.mark(state.id)
+        return round
+
     def _decided(self, member: int, step: int) -> None:
         state = self.members[member]
         state.decided = max(state.decided, step)
         round = self.rounds.get(step)
         if round is not None:
-            round.decided.add(member)
+            round.mark(member)
             self._close_if_complete(step)
 
     def _close_if_complete(self, step: int) -> None:

@@ -42,7 +42,10 @@ class Inline(Runner):
 
     def poll(self, timeout: float) -> None:
         if self._queue:
-            run_task(self._train, self._queue.popleft(), self._channel, self._checkpoints)
+            try:
+                run_task(self._train, self._queue.popleft(), self._channel, self._checkpoints)
+            except _ControllerError as wrapped:
+                raise wrapped.error from None  # as any other runner would: the run stops with it
 
     def reply(self, member: int, reply: Any) -> None:
         raise RuntimeError("poptune internal error: the inline runner cannot answer later")
@@ -51,12 +54,25 @@ class Inline(Runner):
         self._queue.clear()
 
 
+class _ControllerError(BaseException):
+    """An error of the controller's own work (a decision, the log) raised while the member's
+    ``train`` is on the stack: carried past ``train``'s error handling, so it stops the run
+    rather than counting as a failure of that member."""
+
+    def __init__(self, error: Exception):
+        super().__init__(error)
+        self.error = error
+
+
 class _InlineChannel:
     def __init__(self, handler: Handler):
         self.handler = handler
 
     def report(self, report: Report) -> Any:
-        reply = self.handler.on_report(report)
+        try:
+            reply = self.handler.on_report(report)
+        except Exception as err:
+            raise _ControllerError(err) from err
         if report.ready and reply is None:
             raise RuntimeError("poptune internal error: the inline runner got no reply at a ready step")
         return reply

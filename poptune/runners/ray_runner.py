@@ -72,6 +72,7 @@ class Ray(Runner):
         self.task_timeout, self.init_kwargs = task_timeout, dict(init_kwargs or {})
         self._owns_ray = False
         self._actors: list[_Slot] = []
+        self._senders: dict[str, _Slot] = {}  # the live actors, by the id their messages carry
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -124,7 +125,8 @@ class Ray(Runner):
         sender = uuid.uuid4().hex
         actor = self._worker_class.remote(self._train, self._mailbox, self._root, sender, self._threads)
         # Asked now, queued before any run(): a busy actor could not answer later.
-        return _Slot(actor, actor.pid.remote())
+        slot = self._senders[sender] = _Slot(actor, actor.pid.remote(), sender)
+        return slot
 
     def stop(self) -> None:
         ray = getattr(self, "_ray", None)
@@ -135,6 +137,7 @@ class Ray(Runner):
         if getattr(self, "_mailbox", None) is not None:
             ray.kill(self._mailbox, no_restart=True)
         self._actors = []
+        self._senders = {}
         if self._owns_ray:
             ray.shutdown()
             self._owns_ray = False
@@ -151,8 +154,8 @@ class Ray(Runner):
 
     def poll(self, timeout: float) -> None:
         ray = self._ray
-        for message in ray.get(self._mailbox.take.remote(timeout)):
-            self._deliver(message)
+        for sender, message in ray.get(self._mailbox.take.remote(timeout)):
+            self._deliver(sender, message)
         pending = [s.ref for s in self._actors if s.ref is not None]
         if not pending:
             return
@@ -171,8 +174,12 @@ class Ray(Runner):
                     self._fail_over(slot, f"TaskTimeout: member {slot.member} sent nothing for "
                                           f"{self.task_timeout:g}s; its actor was killed")
 
-    def _deliver(self, message: Any) -> None:
-        slot = next((s for s in self._actors if s.member == message.member and s.ref is not None), None)
+    def _deliver(self, sender: str, message: Any) -> None:
+        slot = self._senders.get(sender)
+        if slot is None:
+            return  # sent by an actor failed over since: its member runs elsewhere now
+        if slot.member != message.member or slot.ref is None:
+            slot = None  # (a message of the segment it ran before)
         if slot is not None:
             slot.seen = time.monotonic()
         if isinstance(message, Report):
@@ -190,6 +197,7 @@ class Ray(Runner):
 
     def _fail_over(self, slot: _Slot, error: str) -> None:
         member, step = slot.member, slot.step
+        self._senders.pop(slot.sender, None)  # whatever it still sends is stale
         self._ray.kill(slot.actor, no_restart=True)
         self._mailbox.answer.remote(member, CANCEL)  # release a wait the dead actor left behind
         fresh = self._spawn()
@@ -214,8 +222,8 @@ class Ray(Runner):
 
 
 class _Slot:
-    def __init__(self, actor, pid):
-        self.actor, self.pid = actor, pid
+    def __init__(self, actor, pid, sender: str):
+        self.actor, self.pid, self.sender = actor, pid, sender
         self.ref = None  # the running run() call, or None when idle
         self.member: int | None = None
         self.step = 0
@@ -242,7 +250,7 @@ class _Mailbox:
         held[seq] = message
         expected = self._next.get(sender, 1)
         while expected in held:
-            self._queue.append(held.pop(expected))
+            self._queue.append((sender, held.pop(expected)))
             expected += 1
         self._next[sender] = expected
         self._cv.notify_all()

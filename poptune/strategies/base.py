@@ -65,13 +65,15 @@ class Exploit:
     """Protocol of an exploit strategy: one method, :meth:`select`.
 
     Subclasses may set ``window`` (an int) to ask for that many recent fitness values in
-    :attr:`MemberView.history`, and ``in_place = True`` to mean "selecting the target itself
-    explores it in place" (:class:`~poptune.ExploreOnly`); such a strategy compares nobody, so
-    a ready member never waits for the others.
+    :attr:`MemberView.history`; ``in_place = True`` to mean "returning the target itself
+    explores it in place" (instead of an error); and ``compares = False`` for a strategy that
+    never looks at the others (:class:`~poptune.ExploreOnly`): a ready member then decides at
+    once, without waiting for its round.
     """
 
     window: int = 1
     in_place: bool = False
+    compares: bool = True
 
     def select(
         self, target: MemberView, population: PopulationView, rng: np.random.Generator

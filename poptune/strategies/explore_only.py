@@ -20,7 +20,8 @@ class ExploreOnly(Exploit):
         0
     """
 
-    in_place = True  # the scheduler reads this: selecting the target means "explore in place"
+    in_place = True  # selecting the target means "explore in place"
+    compares = False  # it never looks at the others: no waiting for a round
 
     def select(self, target, population, rng):
         return target

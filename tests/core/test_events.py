@@ -56,3 +56,28 @@ def test_events_are_frozen_and_expose_their_stored_data():
         event.member = 1  # type: ignore[misc]
     assert event.data == {"info": {"rank": 1}}
     assert ev.Reported(member=0, step=1, score=0.5, metrics={"a": 1}).data == {"a": 1}
+
+
+def test_a_registered_kind_round_trips_through_the_store(tmp_path):
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from poptune.store import Store
+
+    @ev.register
+    @dataclass(frozen=True, slots=True)
+    class Rated(ev.Event):
+        kind: ClassVar[str] = "test_rated"
+        member: int = 0
+        step: int = 0
+        rating: float = 0.0
+
+    store = Store(tmp_path / "poptune.db")
+    store.append([Rated(member=2, step=4, rating=25.5)])
+    (back,) = store.read()
+    assert type(back) is Rated and back == Rated(member=2, step=4, rating=25.5)
+    with pytest.raises(ValueError, match="already taken"):
+        @ev.register
+        @dataclass(frozen=True, slots=True)
+        class Clash(ev.Event):
+            kind: ClassVar[str] = "report"

@@ -42,3 +42,11 @@ def test_rows_of_a_stacked_file_count_as_the_file():
     r.point(1, "f#1")
     assert r.point(0, "g#0") == []
     assert r.point(1, "g#1") == ["f"]
+
+
+def test_switching_from_keep_all_to_last_releases_what_was_kept():
+    r = Retention("all")
+    r.point(0, "a")
+    assert r.point(0, "b") == []
+    assert r.set_keep("last") == ["a"]
+    assert r.point(0, "c") == ["b"]

@@ -184,3 +184,15 @@ def test_a_log_read_back_without_the_live_indexes_gives_the_same_members():
     online.apply_all(events)
     assert (offline[0].step, offline[0].ref, offline.rounds) == (online[0].step, online[0].ref, {})
     assert 4 in online.rounds
+
+
+def test_a_rerun_forgets_the_scores_it_replaces_in_every_window():
+    state = live(1, fitness=Smoothed(3), window=3)
+    for step, score in ((1, 1.0), (2, 2.0), (3, 3.0)):
+        reach(state, 0, step, score)
+    reach(state, 0, 3, 3.0)  # step 3 again (restarted from a checkpoint at 2), then on
+    reach(state, 0, 4, 4.0)
+    assert list(state[0].recent) == [2.0, 3.0, 4.0]  # not [3, 3, 4]
+    assert state[0].fitness == pytest.approx(3.0)
+    assert list(state[0].history) == pytest.approx([1.5, 2.0, 3.0])  # smoothed values of steps 2, 3, 4
+    assert state.segments(0)[0].scores == (1.0, 2.0, 3.0, 4.0)
