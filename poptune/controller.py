@@ -54,9 +54,12 @@ class Controller:
                 self._stop_if_interrupted()
                 while self.runner.free_slots() > 0:
                     task = engine.next_task()
+                    if task is None and engine.release_for_idle_worker():
+                        task = engine.next_task()
                     if task is None:
                         break
                     self.runner.submit(task)
+                self._send_replies()
                 if not engine.busy and not self.state.done():
                     raise RuntimeError(
                         f"poptune internal error: members are waiting but none can run "

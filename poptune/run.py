@@ -96,9 +96,11 @@ def run(
             ``"s3://bucket/run/checkpoints"`` that every worker can reach (a Ray cluster without a
             shared file system). Default: ``<dir>/checkpoints``.
         quorum: Asynchronous PBT: a member ready at step ``t`` is ranked among the members that
-            have reached ``t`` (each with its score at ``t``), once more than this share of the
-            population has (at least two members). Until then it waits, giving its worker to a
-            member that is behind when one needs it. Lower it for populations with stragglers.
+            have reached ``t`` (each with its score at ``t``). It waits for all of them while
+            other members can use the workers (waiting costs nothing then); when waiting would
+            leave a worker idle, the round decides as soon as this share of the population has
+            reached ``t`` (at least two members), and later arrivals decide as they come. Lower
+            it for populations with stragglers; ``synchronous=True`` always waits for all.
         fitness: What ranks members: ``None`` (the score), ``pt.fitness.Smoothed(window)``
             (the mean of the lineage's recent scores, for noisy scores), ``pt.fitness.Metric(name,
             direction)``, or a function ``(score, metrics) -> float`` (higher is better).

@@ -129,3 +129,9 @@ def test_a_killed_and_resumed_inline_run_decides_as_the_uninterrupted_one(tmp_pa
     finally:
         for key in env:
             os.environ.pop(key, None)
+
+
+def test_with_one_worker_waiting_is_free_so_asynchronous_rounds_are_complete(tmp_path):
+    run(tmp_path / "async", "inline")
+    run(tmp_path / "sync", "inline", synchronous=True)
+    assert conformance.decisions(tmp_path / "async") == conformance.decisions(tmp_path / "sync")

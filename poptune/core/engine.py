@@ -5,12 +5,12 @@ Runners only move work and messages; every choice is made here, as a function of
 
 - **dispatch**: a free worker takes the least advanced member that can run;
 - **readiness**: a task says where the member next stops (a ready step or its budget);
-- **comparison**: at a ready step ``t`` a member is ranked in the round of ``t``. In
-  synchronous mode every member must have reached ``t`` first, and the whole round decides at
-  once. In asynchronous mode a member decides as soon as a *quorum* of the population has
-  reached ``t`` (more than half by default, at least two members); the first arrivals wait for
-  it, later ones decide on arrival against everyone who is there. Nobody is ever compared
-  with a score from another step.
+- **comparison**: at a ready step ``t`` a member is ranked in the round of ``t``; nobody is
+  ever compared with a score from another step. A round decides once every member has reached
+  ``t``. In asynchronous mode it may decide earlier, once a *quorum* of the population has
+  reached ``t`` (half by default, at least two members), but only when waiting for the rest
+  would leave a worker idle: while other members can use the workers, waiting costs nothing and
+  the round fills up. Later arrivals then decide on arrival, against everyone already there.
 - **waiting**: a member that waits gives its worker to a member that can run, or keeps it
   (blocked) when none can; **pacing**: a member more than ``max_lag`` steps ahead of the least
   advanced one waits after its decision;
@@ -99,8 +99,11 @@ class Engine:
             step = state.ref_step
             if self.state.rule.is_ready(step) and state.decided < step:
                 # it stopped there and the session ended before its decision was recorded
-                self._arrive(state.id, step)
-                if state.id in self.waiting_at:
+                round = self.state.rounds.get(step)
+                if not self.decider.compares:
+                    self._decide(state.id, step)
+                elif round is not None and state.id in round.entries:
+                    self._wait(state.id, step)  # its round decides once everyone is placed
                     continue
             self._push(state.id)
         self._release_rounds()
@@ -225,30 +228,53 @@ class Engine:
             round = self.state.rounds.get(step)
             if round is None or member not in round.entries:
                 return  # not in a round (nothing to rank it in): it goes on as it is
-            if not self._decidable(round):
-                self.waiting.setdefault(step, set()).add(member)
-                self.waiting_at[member] = step
+            # if it waited, would its worker have nothing to do? then a quorum is enough
+            if not self._decidable(round, idle=self._peek() is None):
+                self._wait(member, step)
                 return
+            if step in self.waiting:  # the round decides: everyone waiting there with it
+                self._release_round(step)
         self._decide(member, step)
 
-    def _decidable(self, round) -> bool:
-        """Whether a round may decide: synchronous, once every member alive reached it (stopped
-        there or is past it); asynchronous, once a quorum did."""
+    def _wait(self, member: int, step: int) -> None:
+        self.waiting.setdefault(step, set()).add(member)
+        self.waiting_at[member] = step
+
+    def _decidable(self, round, idle: bool = False) -> bool:
+        """Whether a round may decide: once every member alive reached it (stopped there or is
+        past it); asynchronously also once a quorum did, if waiting for the rest would leave a
+        worker ``idle``."""
         alive = self.state.alive
-        needed = alive if self.synchronous else quorum_size(self.quorum, alive)
-        return round.reached >= min(needed, alive)
+        if round.reached >= alive:
+            return True
+        return idle and not self.synchronous and round.reached >= quorum_size(self.quorum, alive)
+
+    def release_for_idle_worker(self) -> bool:
+        """A worker is free and no member can run: the oldest round that has a quorum decides
+        (asynchronous mode). Return whether a member can run now."""
+        for step in sorted(self.waiting):
+            round = self.state.rounds.get(step)
+            if round is None or self._decidable(round, idle=True):
+                self._release_round(step)
+                break
+        return self._peek() is not None
 
     def _release_rounds(self) -> None:
         for step in sorted(self.waiting):
             round = self.state.rounds.get(step)
             if not self.waiting[step]:
-                del self.waiting[step]
+                del self.waiting[step]  # (its members failed)
             elif round is None or self._decidable(round):
-                for member in sorted(self.waiting.pop(step)):
-                    del self.waiting_at[member]
-                    if round is not None:  # (else nobody is left to rank it with)
-                        self._decide(member, step)
-                    self._released(member)
+                self._release_round(step)
+
+    def _release_round(self, step: int) -> None:
+        """Everyone waiting at ``step`` decides (the round is complete, or may decide now)."""
+        round = self.state.rounds.get(step)
+        for member in sorted(self.waiting.pop(step, ())):
+            del self.waiting_at[member]
+            if round is not None:  # (else nobody is left to rank it with)
+                self._decide(member, step)
+            self._released(member)
 
     def _decide(self, member: int, step: int) -> None:
         event = self.decider.decide(member, step)
