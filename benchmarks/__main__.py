@@ -1,7 +1,7 @@
 """``python -m benchmarks``: the PBT paper at CPU scale (toy, supervised, RL, GAN), then the README.
 
     python -m pip install -e '.[bench]' torch==2.13.0
-    python -m benchmarks                 # about 20 minutes on 2 cores
+    python -m benchmarks                 # about 11 minutes on 2 cores
     python -m benchmarks --only toy gan  # a subset; the README is rebuilt from every result there
 
 Each part writes ``results/paper_<part>.json`` / ``.md`` (and a figure where it has one); the

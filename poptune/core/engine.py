@@ -169,9 +169,10 @@ class Engine:
             events.append(ev.MemberFinished(member=m, step=step, ref=report.ref))
         self._record(events)
         if report.final or not report.ready:
-            if self.waiting:  # it may have moved past a round others wait at (after a resume)
+            if step - 1 in self.waiting:  # it moved past a round others wait at (after a resume)
                 self._release_rounds()
-            self._release_paced()
+            if self._paced_heap:
+                self._release_paced()
             return None
         if not self.state.rule.is_ready(step):
             raise RuntimeError(f"poptune internal error: member {m} stopped at step {step}, which is not a ready step")
@@ -215,6 +216,8 @@ class Engine:
 
     def take_replies(self) -> list[tuple[int, Any]]:
         """Replies for members held on their workers, released since the last call."""
+        if not self._replies:
+            return []
         out, self._replies = self._replies, []
         return out
 

@@ -27,6 +27,7 @@ from poptune.strategies.fitness import Fitness, Score
 from poptune.strategies.views import MemberView, PopulationView, Segment
 
 PENDING, FINISHED, FAILED = "pending", "finished", "failed"
+_INFINITE = (math.inf, -math.inf)
 
 
 class MemberState:
@@ -108,6 +109,8 @@ class PopulationState:
 
     def __init__(self, fitness: Fitness | None = None, window: int = 1, live: bool = False):
         self.fitness = fitness or Score()
+        self._plain_score = type(self.fitness) is Score
+        self._maximize = True
         self.window = max(1, window)
         self.live = live
         self.members: list[MemberState] = []
@@ -194,6 +197,7 @@ class PopulationState:
         config = event.config
         self.config = config
         self.direction = config.get("direction", self.direction)
+        self._maximize = self.direction == "maximize"
         self.budget = config.get("steps", self.budget)
         self.rule = ReadyRule.from_config({**config, "steps": self.budget})
         self.seed = int(config.get("seed") or 0)
@@ -260,7 +264,10 @@ class PopulationState:
             segment = self._rewind(state, step)
         state.step, state.score, state.metrics = step, score, event.metrics
         state.recent.append(score)
-        value = self.fitness.value(score, event.metrics, state.recent, self.direction)
+        if self._plain_score:  # the default fitness, inlined: this runs for every report
+            value = -math.inf if score != score or score in _INFINITE else (score if self._maximize else -score)
+        else:
+            value = self.fitness.value(score, event.metrics, state.recent, self.direction)
         state.fitness = value if value == value else -math.inf  # NaN ranks worst
         state.history.append(state.fitness)
         segment.scores.append(score)

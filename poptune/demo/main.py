@@ -82,8 +82,7 @@ def _show_best(console: Console, result: pt.Result) -> None:
     )
     table = Table(
         title="Schedule PBT discovered along the best member's lineage",
-        caption="epochs count the training the model received; copying a member that was an epoch "
-        "behind or ahead shifts them",
+        caption="epochs count the training the model received (a copied model brings its own)",
         title_justify="left",
         caption_justify="left",
     )
