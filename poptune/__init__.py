@@ -11,7 +11,18 @@ from poptune import loggers, runners, strategies
 from poptune.core import events
 from poptune.strategies import fitness
 from poptune.callbacks import Callback
-from poptune.errors import CheckpointError, ConfigError, PoptuneError, RunDirError, RunFailedError, UsageError
+from poptune.errors import (
+    CheckpointError,
+    CheckpointLostError,
+    ConfigError,
+    DiskFullError,
+    PoptuneError,
+    RunDirError,
+    RunFailedError,
+    RunLogError,
+    StrategyError,
+    UsageError,
+)
 from poptune.member import Member
 from poptune.progress import Progress
 from poptune.result import ExploitRecord, FailureRecord, LineageRecord, MemberRecord, ReportRecord, Result
@@ -37,8 +48,10 @@ from poptune.strategies import (
 __all__ = [
     "Callback",
     "CheckpointError",
+    "CheckpointLostError",
     "Choice",
     "ConfigError",
+    "DiskFullError",
     "ExploitRecord",
     "Exploit",
     "Explore",
@@ -61,8 +74,10 @@ __all__ = [
     "Result",
     "RunDirError",
     "RunFailedError",
+    "RunLogError",
     "Segment",
     "Space",
+    "StrategyError",
     "TTest",
     "Tournament",
     "Truncation",

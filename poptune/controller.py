@@ -89,11 +89,12 @@ class Controller:
                 self.runner.stop()
                 self.recorder.end(status)
             finally:
-                if previous_handler is not None:
-                    signal.signal(signal.SIGINT, previous_handler)
+                for sig, handler in (previous_handler or {}).items():
+                    signal.signal(sig, handler)
 
     def _catch_ctrl_c(self):
-        """First Ctrl-C: stop at the next safe point (log and state consistent). Second: now."""
+        """First Ctrl-C or SIGTERM: stop at the next safe point (log and state consistent, status
+        ``interrupted``, resumable). A second one: now."""
         if threading.current_thread() is not threading.main_thread():
             return None
 
@@ -102,8 +103,9 @@ class Controller:
                 raise KeyboardInterrupt
             self._interrupted = True
 
-        previous = signal.getsignal(signal.SIGINT)
-        signal.signal(signal.SIGINT, handler)
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        for sig in previous:
+            signal.signal(sig, handler)
         return previous
 
     def _stop_if_interrupted(self) -> None:

@@ -34,7 +34,26 @@ class UsageError(PoptuneError, RuntimeError):
 
 
 class CheckpointError(UsageError):
-    """A checkpoint could not be serialized or read back."""
+    """A checkpoint could not be serialized (the train function's state), or its contents are
+    refused by the safe loader (see :func:`poptune.checkpoints.loads`)."""
+
+
+class CheckpointLostError(PoptuneError, OSError):
+    """A checkpoint file is missing or damaged. The member that needed it fails (and is retried,
+    then marked failed); the run goes on."""
+
+
+class StrategyError(PoptuneError, RuntimeError):
+    """An exploit, explore or fitness strategy raised; the message names it, and the original
+    exception (with its traceback) is chained as ``__cause__``."""
+
+
+class RunLogError(PoptuneError):
+    """The run log (``<dir>/poptune.db``) is missing, damaged or not a poptune log."""
+
+
+class DiskFullError(PoptuneError, OSError):
+    """No space left for the run log or a checkpoint. The run stops; free space and resume it."""
 
 
 class RunDirError(PoptuneError, FileExistsError):

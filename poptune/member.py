@@ -83,7 +83,8 @@ class Member:
         """
         if self._checkpoint is _UNSET:
             ref = self._task.ref
-            self._checkpoint = None if ref is None else loads(self._checkpoints.load(ref), self._where())
+            self._checkpoint = None if ref is None else loads(self._checkpoints.load(ref), self._where(),
+                                                               trusted=self._task.trusted)
         return self._checkpoint
 
     @property

@@ -12,7 +12,7 @@ from typing import Any
 from poptune.checkpoints import loads, open_checkpoints, split_ref
 from poptune.core import events as ev
 from poptune.core.state import FAILED, FINISHED, PopulationState
-from poptune.errors import PoptuneError
+from poptune.errors import PoptuneError, RunLogError
 from poptune.rundir import checkpoint_location
 from poptune.space import Space
 from poptune.strategies.fitness import oriented
@@ -134,7 +134,9 @@ class Result:
     def __init__(self, events: list[ev.Event], run_dir: str | os.PathLike | None = None):
         sessions = [e for e in events if isinstance(e, ev.RunStarted)]
         if not sessions or type(sessions[0]) is not ev.RunStarted:
-            raise PoptuneError("the run log holds no run configuration")
+            where = f" in {run_dir}" if run_dir is not None else ""
+            raise RunLogError(f"the run log{where} holds no run configuration: the run was never started there, "
+                              f"or its creation was cut short")
         self.dir = Path(run_dir) if run_dir is not None else None
         self.events = events
         self.config: dict = dict(sessions[0].config)
@@ -302,11 +304,13 @@ class Result:
 
     # -- data access ---------------------------------------------------------------------------
 
-    def checkpoint(self, member: int | None = None) -> Any:
+    def checkpoint(self, member: int | None = None, trust: bool = False) -> Any:
         """Load ``member``'s latest saved state (default: the best member's final model).
 
         For a vectorized run: ``{"model": state_dict, "optimizer": ..., "hparams": ...}`` of that
-        member alone, ready for ``model.load_state_dict``.
+        member alone, ready for ``model.load_state_dict``. The safe loader reads plain data only
+        (see :func:`poptune.checkpoints.loads`); ``trust=True`` loads any pickle, for a run
+        directory you trust.
         """
         if self.dir is None:
             raise PoptuneError("this result has no run directory to load checkpoints from")
@@ -315,7 +319,7 @@ class Result:
         if ref is None:
             raise PoptuneError(f"member {m} has no checkpoint yet")
         store = open_checkpoints(checkpoint_location(self.dir, self.config.get("checkpoints")))
-        state = loads(store.load(ref), f"member {m}")
+        state = loads(store.load(ref), f"member {m}", trusted=trust)
         _, row = split_ref(ref)
         return state.member(row) if row is not None else state  # a row of a stacked (vectorized) checkpoint
 

@@ -45,6 +45,7 @@ def run(
     checkpoints: str | os.PathLike | None = None,
     quorum: float = 0.5,
     fitness: Fitness | Callable | None = None,
+    trust_checkpoints: bool = False,
 ) -> Result:
     """Train a population with Population Based Training and return the :class:`Result`.
 
@@ -104,6 +105,10 @@ def run(
         fitness: What ranks members: ``None`` (the score), ``pt.fitness.Smoothed(window)``
             (the mean of the lineage's recent scores, for noisy scores), ``pt.fitness.Metric(name,
             direction)``, or a function ``(score, metrics) -> float`` (higher is better).
+        trust_checkpoints: Load checkpoints with full pickle. By default poptune's safe loader
+            reads only plain data (containers, numbers, strings, numpy arrays, torch tensors and
+            state dicts), so a run directory from elsewhere cannot run code when resumed; set
+            this for a run you trust whose checkpoints hold other objects.
 
     Returns:
         The run's :class:`~poptune.Result`.
@@ -137,6 +142,7 @@ def run(
         progress=progress, burn_in=burn_in, synchronous=synchronous, retries=retries,
         keep_checkpoints=keep_checkpoints, callbacks=callbacks, schedule=schedule, metadata=metadata,
         max_lag=max_lag, checkpoints=checkpoints, quorum=quorum, fitness=fitness,
+        trust_checkpoints=trust_checkpoints,
     )
     opened = open_run(settings, runner.describe(), getattr(train, "__qualname__", repr(train)),
                       can_hold=not runner.in_process)

@@ -27,7 +27,8 @@ from poptune.core.decide import Decider
 from poptune.core.engine import Engine
 from poptune.core.retention import Retention
 from poptune.core.state import PopulationState
-from poptune.errors import ConfigError, RunDirError
+from poptune.errors import ConfigError, RunDirError, RunLogError
+from poptune.lock import RunLock
 from poptune.recorder import Recorder
 from poptune.space import Space, as_space
 from poptune.store import Store, store_path
@@ -70,6 +71,7 @@ class Settings:
     checkpoints: str | None = None  # None: <dir>/checkpoints
     quorum: float = 0.5
     fitness: Fitness | None = None
+    trust_checkpoints: bool = False
 
 
 def check_settings(
@@ -98,6 +100,7 @@ def check_settings(
     checkpoints: str | os.PathLike | None = None,
     quorum: float = 0.5,
     fitness: Fitness | Callable | None = None,
+    trust_checkpoints: bool = False,
 ) -> Settings:
     """Validate run arguments; every error names the argument and the fix."""
     space = as_space(space)
@@ -151,6 +154,7 @@ def check_settings(
         synchronous=bool(synchronous), retries=retries, keep_checkpoints=keep_checkpoints,
         callbacks=list(callbacks), schedule=schedule, metadata=dict(metadata or {}), max_lag=max_lag,
         checkpoints=None if checkpoints is None else str(checkpoints), quorum=float(quorum), fitness=fitness,
+        trust_checkpoints=bool(trust_checkpoints),
     )
 
 
@@ -168,9 +172,14 @@ class OpenRun:
     checkpoints: Any  # LocalCheckpoints or FsspecCheckpoints
     recorder: Recorder
     past: list[ev.Event]
+    lock: RunLock | None = None
 
     def close(self) -> None:
-        self.store.close()
+        try:
+            self.store.close()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
 
 def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool = True) -> OpenRun:
@@ -203,6 +212,7 @@ def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool =
         "max_lag": s.max_lag,
         "metadata": s.metadata,
         "checkpoints": s.checkpoints,
+        "trust_checkpoints": s.trust_checkpoints,
         "version": _version(),
         "log_version": 2,
         # how a decision's random numbers are drawn (poptune.core.decide): the log says, so a
@@ -211,10 +221,15 @@ def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool =
         "pid": os.getpid(),
         "host": socket.gethostname(),
     }
-    previous = _check_dir(s.dir, config, s.resume, s.overwrite)
-    seed = int(previous["seed"]) if previous else (s.seed if s.seed is not None else int(np.random.SeedSequence().entropy % 2**31))
-    config["seed"] = seed
-    store = Store(store_path(s.dir))
+    lock = RunLock(s.dir).acquire()  # before anything reads or deletes the directory
+    try:
+        previous = _check_dir(s.dir, config, s.resume, s.overwrite)
+        seed = int(previous["seed"]) if previous else (s.seed if s.seed is not None else int(np.random.SeedSequence().entropy % 2**31))
+        config["seed"] = seed
+        store = Store(store_path(s.dir))
+    except BaseException:
+        lock.release()
+        raise
     try:
         window = getattr(s.exploit, "window", 1) if s.exploit is not None else 1
         state = PopulationState(s.fitness, window, live=True)
@@ -243,13 +258,15 @@ def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool =
         decider = Decider(state, s.space, s.exploit, s.explore, seed,
                           schedule=dict(s.schedule) if s.schedule is not None else None)
         core = Engine(state, decider, recorder.record, synchronous=s.synchronous, quorum=s.quorum,
-                      max_lag=s.max_lag, retries=s.retries, seed=seed, session=session, can_hold=can_hold)
+                      max_lag=s.max_lag, retries=s.retries, seed=seed, session=session, can_hold=can_hold,
+                      trusted=s.trust_checkpoints)
         for callback in callbacks:
             callback.on_start(config, state, str(s.dir))
     except BaseException:
         store.close()
+        lock.release()
         raise
-    return OpenRun(s, config, seed, session, store, state, core, checkpoints, recorder, past)
+    return OpenRun(s, config, seed, session, store, state, core, checkpoints, recorder, past, lock)
 
 
 def checkpoint_location(run_dir: str | os.PathLike, checkpoints: str | None) -> str:
@@ -277,15 +294,18 @@ def _check_dir(run_dir: Path, config: dict, resume: bool, overwrite: bool) -> di
     if not path.exists():
         return None
     if overwrite:
-        for name in (path.name, path.name + "-wal", path.name + "-shm"):
-            (run_dir / name).unlink(missing_ok=True)
-        shutil.rmtree(run_dir / CHECKPOINT_DIR, ignore_errors=True)
+        _remove_run(run_dir)
         return None
     with Store(path, readonly=True) as store:
+        if store.empty():  # a creation cut short (killed before its first commit): start afresh
+            store.close()
+            _remove_run(run_dir)
+            return None
         head = store.read(kinds=[ev.RUN])
         ends = store.read(kinds=[ev.END])
     if not head:
-        raise RunDirError(f"{path} holds no run configuration; pass overwrite=True to start over")
+        raise RunLogError(f"{path} holds events but no run configuration: it is damaged or not a poptune "
+                          f"log; pass overwrite=True to start over there, or choose another dir")
     previous = head[0].config
     differs = [k for k in IDENTITY if previous.get(k) != config[k]]
     if not resume:
@@ -317,6 +337,14 @@ def _check_dir(run_dir: Path, config: dict, resume: bool, overwrite: bool) -> di
             f"a resumed run can keep or raise its budget, not lower it"
         )
     return previous
+
+
+def _remove_run(run_dir: Path) -> None:
+    """Delete the run in ``run_dir``: its log and checkpoints (the caller holds its lock)."""
+    path = store_path(run_dir)
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        (run_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(run_dir / CHECKPOINT_DIR, ignore_errors=True)
 
 
 def check_schedule(schedule: Any, space: Space, steps: int) -> list[tuple[int, dict]]:

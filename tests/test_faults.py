@@ -142,7 +142,9 @@ def test_a_broken_strategy_stops_the_run_the_same_way_on_every_runner(run_dir, r
     def broken(target, population, rng):
         raise ValueError("my strategy is broken")
 
-    with pytest.raises(ValueError, match="my strategy is broken"):
+    with pytest.raises(pt.StrategyError, match="exploit strategy FunctionExploit.*broken.*raised ValueError: "
+                                               "my strategy is broken") as caught:
         run(run_dir, exploit=broken, population=2, steps=8, interval=4, runner=runner)
+    assert isinstance(caught.value.__cause__, ValueError)  # the original, with its traceback
     assert not log(run_dir, ev.FAILURE)  # not a failure of the member that was deciding
     assert log(run_dir, ev.END)[-1].data["status"] == "failed"

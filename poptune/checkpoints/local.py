@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
 from pathlib import Path
 
-from poptune.checkpoints.refs import split_ref
-from poptune.errors import CheckpointError
+from poptune.checkpoints.refs import inside, split_ref
+from poptune.errors import CheckpointLostError, DiskFullError
+from poptune.files import write_atomic
 
 
 class LocalCheckpoints:
@@ -15,8 +16,10 @@ class LocalCheckpoints:
 
     A reference (``ref``) is the file's path relative to ``root``, so a run directory can be
     moved. Names carry the session (0 for the first, 1 after the first resume...), so a worker
-    orphaned by a crashed session can never overwrite a file the resumed session wrote. Writes go to a temporary file in the same directory, then ``os.replace``: a reader
-    sees the old file or the new one, never half of one, even if the writer is killed.
+    orphaned by a crashed session can never overwrite a file the resumed session wrote. Writes
+    go to a temporary file in the same directory, then ``os.replace``
+    (:func:`poptune.files.write_atomic`): a reader sees the old file or the new one, never half
+    of one, even if the writer is killed.
 
     Example:
         >>> import tempfile
@@ -40,27 +43,26 @@ class LocalCheckpoints:
         return f"m{member:04d}/s{step:08d}{suffix}.pkl"
 
     def path(self, ref: str) -> Path:
-        """The file of ``ref`` (a ``#member`` suffix names a row of a stacked checkpoint)."""
-        return self.root / split_ref(ref)[0]
+        """The file of ``ref`` (a ``#member`` suffix names a row of a stacked checkpoint), always
+        inside ``root``: a reference from a log that points elsewhere is refused."""
+        return self.root / inside(split_ref(ref)[0])
 
     def save(self, ref: str, payload: bytes) -> None:
         path = self.path(ref)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pkl")
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(payload)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, payload)
+        except OSError as err:
+            if err.errno == errno.ENOSPC:
+                raise DiskFullError(f"no space left for checkpoint {path}; free some space, then resume the "
+                                    f"run (resume=True): every checkpoint saved before is kept") from None
             raise
 
     def load(self, ref: str) -> bytes:
         try:
             return self.path(ref).read_bytes()
         except FileNotFoundError:
-            raise CheckpointError(
+            raise CheckpointLostError(
                 f"checkpoint {self.path(ref)} is missing; was the run directory edited by hand?"
             ) from None
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
+from poptune.errors import RunLogError
+
 
 def split_ref(ref: str) -> tuple[str, int | None]:
     """``(file, row)`` of a checkpoint reference: ``"f.pkl#3"`` is row 3 of a stacked file.
@@ -12,3 +16,23 @@ def split_ref(ref: str) -> tuple[str, int | None]:
     """
     file, _, row = ref.partition("#")
     return file, (int(row) if row else None)
+
+
+def inside(file: str) -> str:
+    """``file`` if it is a relative path that stays inside the checkpoint folder, else refused.
+
+    References come from the run log, and a log may come from elsewhere: one that names
+    ``../../secret`` or an absolute path must not be read, or deleted by the retention policy.
+
+    Example:
+        >>> inside("m0001/s00000004.pkl")
+        'm0001/s00000004.pkl'
+        >>> inside("../outside.pkl")
+        Traceback (most recent call last):
+        ...
+        poptune.errors.RunLogError: the run log names the checkpoint '../outside.pkl', outside its checkpoint folder; refused
+    """
+    parts = PurePosixPath(file).parts
+    if not parts or PurePosixPath(file).is_absolute() or ".." in parts or "\\" in file or ":" in parts[0]:
+        raise RunLogError(f"the run log names the checkpoint {file!r}, outside its checkpoint folder; refused")
+    return file

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from poptune.checkpoints.local import LocalCheckpoints
-from poptune.checkpoints.refs import split_ref
-from poptune.errors import CheckpointError, PoptuneError
+from poptune.checkpoints.refs import inside, split_ref
+from poptune.errors import CheckpointLostError, PoptuneError
 
 
 class FsspecCheckpoints:
@@ -40,7 +40,7 @@ class FsspecCheckpoints:
         return LocalCheckpoints.ref(member, step, session)
 
     def path(self, ref: str) -> str:
-        return f"{self.root}/{split_ref(ref)[0]}"
+        return f"{self.root}/{inside(split_ref(ref)[0])}"
 
     def save(self, ref: str, payload: bytes) -> None:
         path = self.path(ref)
@@ -54,7 +54,7 @@ class FsspecCheckpoints:
         try:
             return self.fs.cat_file(self.path(ref))
         except FileNotFoundError:
-            raise CheckpointError(f"checkpoint {self.url}/{ref} is missing") from None
+            raise CheckpointLostError(f"checkpoint {self.url}/{ref} is missing") from None
 
     def delete(self, ref: str) -> None:
         try:

@@ -1,12 +1,45 @@
-"""Turning a member's state into bytes and back (pickle, with errors that say what to do)."""
+"""Turning a member's state into bytes and back: pickle, read back by a safe loader.
+
+A run directory is data, and run directories travel (a colleague's results, an artifact
+store). Unpickling runs whatever code a pickle names, so poptune reads checkpoints with a
+loader that only rebuilds plain data: Python's containers and scalars, ``collections`` and
+``datetime`` values, numpy arrays, scalars and random generators, torch tensors, dtypes and
+devices, and poptune's own stacked states (the set ``torch.load(weights_only=True)`` allows,
+plus numpy). Anything else is refused with an error that says what to do; ``trusted=True``
+(``pt.run(..., trust_checkpoints=True)``) loads any pickle, for run directories you trust.
+"""
 
 from __future__ import annotations
 
+import io
 import pickle
 from typing import Any
 from collections.abc import Callable
 
-from poptune.errors import CheckpointError
+from poptune.errors import CheckpointError, CheckpointLostError
+
+_BUILTINS = {"complex", "range", "slice", "set", "frozenset", "bytearray", "bytes", "dict", "list", "tuple",
+             "int", "float", "str", "bool"}
+_ALLOWED = {
+    "builtins": _BUILTINS,
+    "collections": {"OrderedDict", "deque", "defaultdict", "Counter"},
+    "datetime": {"datetime", "date", "time", "timedelta", "timezone"},
+    "numpy": {"dtype", "ndarray"},
+    "numpy.core.multiarray": {"_reconstruct", "scalar"},
+    "numpy._core.multiarray": {"_reconstruct", "scalar"},
+    "numpy.core.numeric": {"_frombuffer"},
+    "numpy._core.numeric": {"_frombuffer"},
+    "numpy.random._pickle": {"__generator_ctor", "__bit_generator_ctor", "__randomstate_ctor"},
+    "numpy.random.bit_generator": {"__pyx_unpickle_SeedSequence", "SeedSequence"},
+    "numpy.random._pcg64": {"PCG64", "PCG64DXSM"},
+    "numpy.random._mt19937": {"MT19937"},
+    "numpy.random._philox": {"Philox"},
+    "numpy.random._sfc64": {"SFC64"},
+    "numpy.random.mtrand": {"RandomState"},
+    "torch": {"Size", "device"},
+    "torch._utils": {"_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_parameter", "_rebuild_parameter_with_state"},
+    "poptune.vectorized.checkpoint": {"StackedState"},
+}
 
 
 def resolve(checkpoint: Any | Callable[[], Any]) -> Any:
@@ -26,9 +59,73 @@ def dumps(state: Any, where: str) -> bytes:
         ) from err
 
 
-def loads(payload: bytes, where: str) -> Any:
-    """Unpickle a checkpoint written by :func:`dumps`."""
+def loads(payload: bytes, where: str, trusted: bool = False) -> Any:
+    """Read back a checkpoint written by :func:`dumps`.
+
+    Args:
+        payload: The file's bytes.
+        where: Names the member and step (or the file) in errors.
+        trusted: Load any pickle (it may run code): only for run directories you trust.
+
+    Raises:
+        CheckpointError: The checkpoint holds an object the safe loader refuses.
+        CheckpointLostError: The bytes are not a whole checkpoint (a damaged file).
+
+    Example:
+        >>> import numpy as np
+        >>> loads(dumps({"w": np.ones(2), "step": 3}, "m"), "m")["step"]
+        3
+        >>> import fractions
+        >>> loads(dumps(fractions.Fraction(1, 3), "m"), "m")
+        Traceback (most recent call last):
+        ...
+        poptune.errors.CheckpointError: m: the checkpoint holds a fractions.Fraction object, ...
+        >>> loads(dumps(fractions.Fraction(1, 3), "m"), "m", trusted=True)
+        Fraction(1, 3)
+    """
     try:
-        return pickle.loads(payload)
+        if trusted:
+            return pickle.loads(payload)
+        return _SafeUnpickler(io.BytesIO(payload)).load()
+    except _Refused as refused:
+        raise CheckpointError(
+            f"{where}: the checkpoint holds a {refused.args[0]} object, which poptune's safe loader "
+            f"refuses (loading a run directory must not run code). Store plain data (model.state_dict(), "
+            f"numpy arrays, lists, dicts), or, for a run directory you trust, pass trust_checkpoints=True "
+            f"to pt.run (trust=True to Result.checkpoint)"
+        ) from None
     except Exception as err:
-        raise CheckpointError(f"{where}: the checkpoint cannot be read back ({type(err).__name__}: {err})") from err
+        raise CheckpointLostError(
+            f"{where}: the checkpoint cannot be read back ({type(err).__name__}: {err}); the file is damaged"
+        ) from err
+
+
+class _Refused(Exception):
+    pass
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if name in _ALLOWED.get(module, ()):
+            return super().find_class(module, name)
+        if module == "torch":
+            import torch
+
+            if isinstance(getattr(torch, name, None), torch.dtype):
+                return getattr(torch, name)
+        if module == "torch.storage" and name == "_load_from_bytes":
+            return _torch_storage
+        if module == "numpy":  # numpy's scalar types (numpy.float64...)
+            import numpy
+
+            kind = getattr(numpy, name, None)
+            if isinstance(kind, type) and issubclass(kind, numpy.generic):
+                return kind
+        raise _Refused(f"{module}.{name}")
+
+
+def _torch_storage(payload: bytes) -> Any:
+    # what torch pickles a tensor's storage as: read back with torch's own weights-only loader
+    import torch
+
+    return torch.load(io.BytesIO(payload), weights_only=True)

@@ -14,7 +14,7 @@ import numpy as np
 from poptune.core import events as ev
 from poptune.core.rounds import mix
 from poptune.core.state import PopulationState
-from poptune.errors import ConfigError, UsageError
+from poptune.errors import ConfigError, StrategyError, UsageError
 from poptune.space import Space
 from poptune.strategies.base import Exploit, Explore, ExploreContext
 
@@ -97,7 +97,13 @@ class Decider:
         population = self.state.round_view(step)
         rank = population.rank(member)
         target = population[rank]
-        chosen = self.exploit.select(target, population, rng)
+        try:
+            chosen = self.exploit.select(target, population, rng)
+        except UsageError:
+            raise
+        except Exception as err:
+            raise StrategyError(f"exploit strategy {self.exploit!r} raised {type(err).__name__}: {err} "
+                                f"(deciding for member {member} at step {step})") from err
         info = {"rank": rank, "of": len(population)}
         if chosen is None:
             return ev.Kept(member=member, step=step, info=info)
@@ -122,7 +128,13 @@ class Decider:
         )
 
     def _explored(self, context: ExploreContext) -> dict:
-        new = self.explore.propose(context)
+        try:
+            new = self.explore.propose(context)
+        except UsageError:
+            raise
+        except Exception as err:
+            raise StrategyError(f"explore strategy {self.explore!r} raised {type(err).__name__}: {err} "
+                                f"(at step {context.step})") from err
         try:
             return self.space.validate(new, f"explore strategy {self.explore!r}")
         except ConfigError as err:

@@ -34,9 +34,10 @@ from poptune.core import events as ev
 from poptune.core.decide import Decider
 from poptune.core.messages import YIELD, Continue, Failure, Report, Restart, Task
 from poptune.core.state import FINISHED, PENDING, PopulationState
-from poptune.errors import CheckpointError, UsageError
+from poptune.errors import CheckpointError, DiskFullError, UsageError
 
 TASK_STREAM = 2  # the rng stream of task seeds: SeedSequence([seed, 2, member, step, attempt])
+_FATAL = {"CheckpointError": CheckpointError, "DiskFullError": DiskFullError}  # errors that stop the run
 
 
 def quorum_size(quorum: float, alive: int) -> int:
@@ -65,14 +66,15 @@ class Engine:
         session: The session number (checkpoint names carry it).
         can_hold: Whether a waiting member may keep its worker, blocked (``False`` for a runner
             whose member runs on the caller's own stack).
+        trusted: Members load checkpoints with full pickle (``trust_checkpoints=True``).
     """
 
     def __init__(self, state: PopulationState, decider: Decider, record: Callable[[list[ev.Event]], None], *,
                  synchronous: bool = False, quorum: float = 0.5, max_lag: int | None = None, retries: int = 2,
-                 seed: int = 0, session: int = 0, can_hold: bool = True):
+                 seed: int = 0, session: int = 0, can_hold: bool = True, trusted: bool = False):
         self.state, self.decider, self._record = state, decider, record
         self.synchronous, self.quorum, self.max_lag, self.retries = synchronous, quorum, max_lag, retries
-        self.seed, self.session, self.can_hold = seed, session, can_hold
+        self.seed, self.session, self.can_hold, self.trusted = seed, session, can_hold, trusted
         self.on_worker: set[int] = set()  # a worker runs it (or holds it blocked)
         self.waiting: dict[int, set[int]] = {}  # ready step -> members waiting for their decision there
         self.waiting_at: dict[int, int] = {}  # member -> that step
@@ -131,7 +133,7 @@ class Engine:
         return Task(member=member, hparams=dict(state.hparams), ref=state.ref, start=state.ref_step,
                     stop=self.state.rule.next_stop(state.ref_step), budget=self.state.budget,
                     seed=int(seed.generate_state(1)[0]), generation=state.generation, attempt=state.failures,
-                    session=self.session)
+                    session=self.session, trusted=self.trusted)
 
     def _can_run(self, member: int) -> bool:
         return (self.state[member].status == PENDING and member not in self.on_worker
@@ -191,7 +193,7 @@ class Engine:
                                        traceback=failure.traceback, attempt=state.failures + 1,
                                        crashed=failure.crashed, error_type=failure.kind)])
         if failure.usage:
-            error_class = CheckpointError if failure.kind == "CheckpointError" else UsageError
+            error_class = _FATAL.get(failure.kind, UsageError)
             self.abort = error_class(failure.error.split(": ", 1)[-1])
             return
         if state.status == FINISHED:

@@ -30,6 +30,7 @@ class Task:
     generation: int = 0
     attempt: int = 0
     session: int = 0
+    trusted: bool = False  # load checkpoints with full pickle (trust_checkpoints=True)
 
 
 @dataclass

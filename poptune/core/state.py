@@ -19,7 +19,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 
 from poptune.core import events as ev
-from poptune.errors import PoptuneError
+from poptune.errors import PoptuneError, StrategyError, UsageError
 from poptune.core.ready import ReadyRule
 from poptune.core.retention import Retention
 from poptune.core.rounds import Entry, Round, tie
@@ -267,7 +267,13 @@ class PopulationState:
         if self._plain_score:  # the default fitness, inlined: this runs for every report
             value = -math.inf if score != score or score in _INFINITE else (score if self._maximize else -score)
         else:
-            value = self.fitness.value(score, event.metrics, state.recent, self.direction)
+            try:
+                value = self.fitness.value(score, event.metrics, state.recent, self.direction)
+            except UsageError:
+                raise
+            except Exception as err:
+                raise StrategyError(f"fitness {self.fitness!r} raised {type(err).__name__}: {err} (member "
+                                    f"{state.id}, step {step})") from err
         state.fitness = value if value == value else -math.inf  # NaN ranks worst
         state.history.append(state.fitness)
         segment.scores.append(score)

@@ -45,7 +45,9 @@ class Inline(Runner):
             try:
                 run_task(self._train, self._queue.popleft(), self._channel, self._checkpoints)
             except _ControllerError as wrapped:
-                raise wrapped.error from None  # as any other runner would: the run stops with it
+                error = wrapped.error  # as any other runner would: the run stops with it
+                error.__suppress_context__ = True
+                raise error  # noqa: B904 (its own __cause__, the original error, must stay)
 
     def reply(self, member: int, reply: Any) -> None:
         raise RuntimeError("poptune internal error: the inline runner cannot answer later")

@@ -12,6 +12,8 @@ import multiprocessing as mp
 import os
 import pickle
 import signal
+import threading
+import time
 from multiprocessing import connection
 from typing import Any
 from collections.abc import Callable
@@ -162,7 +164,7 @@ class Processes(Runner):
                 except (BrokenPipeError, OSError):
                     pass
             else:
-                worker.process.terminate()
+                worker.process.kill()  # its segment restarts from the member's checkpoint anyway
         for worker in self._pool:
             worker.process.join(timeout=5)
             if worker.process.is_alive():
@@ -177,6 +179,19 @@ class Processes(Runner):
 
     def describe(self) -> dict:
         return {"name": self.name, "workers": self.workers, "start_method": self.start_method}
+
+
+def _watch_controller(parent: int, every: float = 0.5) -> None:
+    """End this worker within ``every`` seconds of its controller's death, wherever it blocks
+    (a pipe whose other end another worker inherited never reports the death)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="poptune-watchdog", daemon=True).start()
 
 
 class _Worker:
@@ -219,8 +234,11 @@ class _PipeChannel:
 
 
 def _worker_main(conn, train: Callable, root: str, threads: int) -> None:
-    # Ctrl-C reaches the whole process group; the controller alone handles it and stops us.
+    # Ctrl-C and SIGTERM reach the whole process group; the controller alone handles them and
+    # stops us. If the controller dies without stopping us, the watchdog ends this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _watch_controller(os.getppid())
     limit_threads(threads)
     checkpoints = open_checkpoints(root)
     channel = _PipeChannel(conn)

@@ -196,6 +196,8 @@ def as_exploit(value: Exploit | Callable | None) -> Exploit | None:
     """Accept a strategy object, a plain function or ``None`` (never exploit)."""
     if value is None or isinstance(value, Exploit):
         return value
+    if isinstance(value, type):
+        raise ConfigError(f"exploit={value.__name__} is a class: pass an instance, exploit={value.__name__}()")
     if callable(value):
         return FunctionExploit(value)
     raise ConfigError(
@@ -208,7 +210,9 @@ def as_explore(value: Explore | Callable) -> Explore:
     """Accept a strategy object or a plain function ``(hparams, rng) -> dict``."""
     if isinstance(value, Explore):
         return value
-    if callable(value) and not isinstance(value, type):
+    if isinstance(value, type):
+        raise ConfigError(f"explore={value.__name__} is a class: pass an instance, explore={value.__name__}()")
+    if callable(value):
         return FunctionExplore(value)
     raise ConfigError(
         f"explore must be a strategy such as pt.Perturb() or a function (hparams, rng) -> dict; "

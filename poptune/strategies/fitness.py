@@ -143,7 +143,9 @@ def as_fitness(value: Fitness | Callable | None) -> Fitness:
         return Score()
     if isinstance(value, Fitness):
         return value
-    if callable(value) and not isinstance(value, type):
+    if isinstance(value, type):
+        raise ConfigError(f"fitness={value.__name__} is a class: pass an instance, fitness={value.__name__}()")
+    if callable(value):
         return FunctionFitness(value)
     raise ConfigError(
         f"fitness must be pt.fitness.Score(), Smoothed(window), Metric(name, direction), a function "

@@ -33,15 +33,26 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
-    with pytest.raises(pt.CheckpointError, match="is missing"):
+    with pytest.raises(pt.CheckpointLostError, match="is missing"):
         LocalCheckpoints(tmp_path).load("m0000/s00000001.pkl")
+
+
+@pytest.mark.parametrize("ref", ["../outside.pkl", "/etc/passwd", "m0000/../../x.pkl", "C:/x.pkl", ""])
+def test_a_reference_outside_the_checkpoint_folder_is_refused(tmp_path, ref):
+    store = LocalCheckpoints(tmp_path / "checkpoints")
+    (tmp_path / "outside.pkl").write_bytes(b"secret")
+    with pytest.raises(pt.RunLogError, match="outside its checkpoint folder"):
+        store.load(ref)
+    with pytest.raises(pt.RunLogError):
+        store.delete(ref)
+    assert (tmp_path / "outside.pkl").exists()
 
 
 def test_serialization_errors_name_the_member():
     assert loads(dumps({"w": [1, 2]}, "m"), "m") == {"w": [1, 2]}
     with pytest.raises(pt.CheckpointError, match="member 3 at step 8: the checkpoint cannot be pickled"):
         dumps(lambda: 0, "member 3 at step 8")
-    with pytest.raises(pt.CheckpointError, match="cannot be read back"):
+    with pytest.raises(pt.CheckpointLostError, match="cannot be read back"):
         loads(b"not a pickle", "member 3")
     assert resolve(lambda: 5) == 5 and resolve(5) == 5
     assert pickle.loads(dumps(5, "m")) == 5

@@ -72,7 +72,7 @@ def test_function_explore_is_validated():
         (lambda: pt.Perturb(factors=(0.8, -1)), "factors must be a list of positive numbers"),
         (lambda: pt.Resample(1.5), r"probability must be in \[0, 1\]"),
         (lambda: as_explore(3), "explore must be a strategy"),
-        (lambda: as_explore(pt.Perturb), "explore must be a strategy"),
+        (lambda: as_explore(pt.Perturb), "explore=Perturb is a class: pass an instance, explore=Perturb\\(\\)"),
     ],
 )
 def test_bad_arguments(make, message):
