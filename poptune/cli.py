@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 import poptune as pt
+from poptune.files import write_atomic
 from poptune.progress import format_hparams, format_value
 
 
@@ -143,10 +145,12 @@ def _export(args) -> int:
             raise pt.PoptuneError("Parquet export needs pyarrow: pip install 'poptune[pandas]'") from None
     frame = pt.Result.load(args.dir).to_pandas()
     out = Path(args.out or Path(args.dir) / f"reports.{args.format}")
+    buffer = io.BytesIO()
     if args.format == "csv":
-        frame.to_csv(out, index=False)
+        frame.to_csv(buffer, index=False)
     else:
-        frame.to_parquet(out, index=False)
+        frame.to_parquet(buffer, index=False)
+    write_atomic(out, buffer.getvalue())  # (a link there is replaced, not followed)
     print(f"{len(frame)} rows -> {out}")
     return 0
 

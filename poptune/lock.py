@@ -47,8 +47,8 @@ class RunLock:
             self.dir.mkdir(parents=True, exist_ok=True)
         except FileExistsError:
             raise RunDirError(f"dir={str(self.dir)!r} is a file, not a directory; choose another dir") from None
-        except PermissionError:
-            raise RunDirError(f"dir={str(self.dir)!r} cannot be created here: permission denied; "
+        except OSError as err:
+            raise RunDirError(f"dir={str(self.dir)!r} cannot be created here ({err.strerror}); "
                               f"choose a directory you can write to") from None
         if not self.dir.is_dir():
             raise RunDirError(f"dir={str(self.dir)!r} is not a directory; choose another dir")
@@ -60,9 +60,9 @@ class RunLock:
                 f"another session is using this run directory: {self._holder()}. Wait for it to end, "
                 f"stop it (Ctrl-C), or choose another dir; its lock goes away with its process"
             ) from None
-        except PermissionError:
-            raise RunDirError(f"dir={str(self.dir)!r} is not writable: permission denied; choose a directory "
-                              f"you can write to (to read a run there, use pt.Result.load)") from None
+        except OSError as err:  # permission denied, a read-only file system...
+            raise RunDirError(f"dir={str(self.dir)!r} is not writable ({err.strerror}); choose a directory you "
+                              f"can write to (to read a run there, use pt.Result.load)") from None
         self._lock = lock
         holder = {"pid": os.getpid(), "host": socket.gethostname(),
                   "since": datetime.datetime.now().isoformat(timespec="seconds")}

@@ -107,6 +107,11 @@ class Progress(Callback):
             self._live = None
         best = max(population, key=lambda s: s.fitness, default=None)
         tail = f"; best member {best.id} score {format_value(best.score)}" if best is not None else ""
+        failed = [s for s in population if s.status == FAILED]
+        if failed:
+            untrained = sum(self.budget - s.step for s in failed)
+            tail += (f"; {len(failed)} members failed for good, {untrained} steps of their budgets never "
+                     f"trained (resume=True retries them)")
         self.console.print(f"poptune: run {status} after {self._elapsed():.1f}s{tail}")
 
     # -- rendering -----------------------------------------------------------------------------

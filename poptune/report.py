@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from poptune.errors import PoptuneError
+from poptune.files import write_atomic
 from poptune.progress import format_value
 from poptune.result import Result
 from poptune.core import events as ev
@@ -78,7 +79,7 @@ def write_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
     result = Result.load(run_dir)
     path = Path(out) if out is not None else Path(run_dir) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(result, _images(result)), encoding="utf-8")
+    write_atomic(path, render(result, _images(result)))  # (a link there is replaced, not followed)
     return path
 
 
@@ -121,6 +122,8 @@ def render(result: Result, images: dict[str, str] | str) -> str:
         _card(f"{len(result.members)} x {cfg['steps']}", "members x steps"),
         _card(str(len(result.exploits)), "exploits"),
         _card(str(len(result.failures)), "failures"),
+        *([_card(str(sum(result.untrained().values())), f"steps never trained ({len(result.untrained())} members "
+                 f"failed for good)")] if result.untrained() else []),
         "</div>",
         "<h2>Best member</h2>",
         f"<p>Member {best.id}, {esc(best.status)}, generation {best.generation}, score {format_value(best.score)} "

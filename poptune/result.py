@@ -347,14 +347,29 @@ class Result:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def untrained(self) -> dict[int, int]:
+        """Steps of the budget each failed member never trained: ``{member: steps}``.
+
+        A member that failed for good stopped where it was; the run went on without it (resume
+        the run to retry it). Empty when no member failed.
+        """
+        budget = self.config["steps"]
+        return {m.id: budget - m.step for m in self.members if m.status == FAILED}
+
     def summary(self) -> str:
-        """A few lines: status, best member, its hyperparameters."""
+        """A few lines: status, best member, its hyperparameters, members that failed."""
         best = self.best
-        return (
+        lines = [
             f"run {self.dir} ({self.status}): {len(self.members)} members x {self.config['steps']} steps, "
-            f"{len(self.exploits)} exploits, {len(self.failures)} failures\n"
-            f"best: member {best.id} score {best.score:.6g} at step {best.step}, hparams {best.hparams}"
-        )
+            f"{len(self.exploits)} exploits, {len(self.failures)} failures",
+            f"best: member {best.id} score {best.score:.6g} at step {best.step}, hparams {best.hparams}",
+        ]
+        untrained = self.untrained()
+        if untrained:
+            lines.append(f"{len(untrained)} members failed for good (members {sorted(untrained)}): "
+                         f"{sum(untrained.values())} steps of their budgets were never trained; resume the run to "
+                         f"retry them")
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         try:

@@ -276,13 +276,14 @@ def checkpoint_location(run_dir: str | os.PathLike, checkpoints: str | None) -> 
 
 def warn_failures(result, population: int) -> None:
     """Warn when some members failed (the run went on without them)."""
-    failed = [m.id for m in result.members if m.status == "failed"]
-    if failed:
+    untrained = result.untrained()
+    if untrained:
         last = {f.member: f.error for f in result.failures}
         warnings.warn(
-            f"{len(failed)} of {population} members failed and stopped training: "
-            + "; ".join(f"member {m} failed with {last.get(m, '?')}" for m in failed[:3])
-            + ". Tracebacks: result.failures.",
+            f"{len(untrained)} of {population} members failed and stopped training, leaving "
+            f"{sum(untrained.values())} steps of their budgets untrained: "
+            + "; ".join(f"member {m} failed with {last.get(m, '?')}" for m in sorted(untrained)[:3])
+            + ". Tracebacks: result.failures; resume=True retries them.",
             UserWarning,
             stacklevel=3,
         )

@@ -34,10 +34,11 @@ from poptune.core import events as ev
 from poptune.core.decide import Decider
 from poptune.core.messages import YIELD, Continue, Failure, Report, Restart, Task
 from poptune.core.state import FINISHED, PENDING, PopulationState
-from poptune.errors import CheckpointError, DiskFullError, UsageError
+from poptune.errors import CheckpointError, DiskFullError, RunLogError, UsageError
 
 TASK_STREAM = 2  # the rng stream of task seeds: SeedSequence([seed, 2, member, step, attempt])
-_FATAL = {"CheckpointError": CheckpointError, "DiskFullError": DiskFullError}  # errors that stop the run
+_FATAL = {"CheckpointError": CheckpointError, "DiskFullError": DiskFullError,  # errors that stop the run
+          "RunLogError": RunLogError}
 
 
 def quorum_size(quorum: float, alive: int) -> int:

@@ -8,8 +8,11 @@ Example:
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
+
+from poptune.files import write_atomic
 
 from poptune.plots.drift import hparam_drift, plot_drift
 from poptune.plots.lineage import lineage_graph, plot_lineage
@@ -30,9 +33,10 @@ def save_all(result: Result, out_dir: str | os.PathLike, dpi: int = 100) -> dict
     paths = {}
     for name, plot in PLOTS.items():
         fig = plot(result)
-        paths[name] = out / f"{name}.png"
-        fig.savefig(paths[name], dpi=dpi)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi)
         plt.close(fig)
+        paths[name] = write_atomic(out / f"{name}.png", buffer.getvalue())  # (a link there is replaced)
     return paths
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from poptune.plots.mpl import plain_text
 from poptune.result import Result
 from poptune.space import Choice
 from poptune.core import events as ev
@@ -40,6 +41,7 @@ def hparam_drift(result: Result) -> dict[str, Any]:
     return out
 
 
+@plain_text
 def plot_drift(result: Result):
     """One panel per hyperparameter; one line per member over its steps."""
     from poptune.plots.mpl import member_colors, pyplot

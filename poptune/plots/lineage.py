@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from poptune.plots.mpl import plain_text
 from poptune.result import Result
 
 
@@ -25,6 +26,7 @@ def lineage_graph(result: Result, member: int | None = None) -> dict[str, Any]:
     return {"members": members, "edges": edges, "path": path}
 
 
+@plain_text
 def plot_lineage(result: Result, member: int | None = None):
     """Members as rows over steps, coloured by score; arrows are exploits; bold: the best lineage."""
     import numpy as np

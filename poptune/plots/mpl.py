@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 
 from poptune.errors import PoptuneError
 
@@ -18,6 +20,20 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def plain_text(plot: Callable) -> Callable:
+    """Draw ``plot``'s texts as plain text: a hyperparameter or metric named like ``$\\frac{$``
+    is a label, not a mathtext formula matplotlib would fail to parse."""
+
+    @functools.wraps(plot)
+    def wrapper(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return plot(*args, **kwargs)
+
+    return wrapper
 
 
 def _interactive() -> bool:

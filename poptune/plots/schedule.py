@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from poptune.plots.mpl import plain_text
 from poptune.result import Result
 from poptune.space import Choice
 
@@ -39,6 +40,7 @@ def schedule_series(result: Result, member: int | None = None) -> dict[str, Any]
     }
 
 
+@plain_text
 def plot_schedule(result: Result, member: int | None = None):
     """One panel per hyperparameter: its value along the lineage (log axes for log domains)."""
     from poptune.plots.mpl import pyplot

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from poptune.plots.mpl import plain_text
 from poptune.result import Result
 
 
@@ -40,6 +41,7 @@ def score_curves(result: Result) -> dict[str, Any]:
     return {"members": members, "exploits": jumps, "best": result.best.id}
 
 
+@plain_text
 def plot_scores(result: Result, ax=None):
     """Every member's score over its steps; dashed arrows are exploits (source -> target)."""
     from poptune.plots.mpl import member_colors, pyplot

@@ -145,11 +145,16 @@ class Ray(Runner):
     # -- work ----------------------------------------------------------------------------------
 
     def free_slots(self) -> int:
-        return sum(slot.ref is None for slot in self._actors)
+        return sum(not slot.busy for slot in self._actors)
 
     def submit(self, task: Task) -> None:
-        slot = next(s for s in self._actors if s.ref is None)
+        # A slot is busy from here until its segment's last message (Idle or Failure) arrives,
+        # not until its run() call returns: the call may return before the mailbox has
+        # delivered that message, and freeing the slot then would let the member be dispatched
+        # while the engine still counts it as running (or the late Idle free it a second time).
+        slot = next(s for s in self._actors if not s.busy)
         slot.member, slot.step, slot.seen, slot.held = task.member, task.start, time.monotonic(), False
+        slot.busy = True
         slot.ref = slot.actor.run.remote(task)
 
     def poll(self, timeout: float) -> None:
@@ -163,51 +168,56 @@ class Ray(Runner):
         for slot in [s for s in self._actors if s.ref in done]:
             try:
                 ray.get(slot.ref)
-                slot.ref = None  # the segment ended; its Idle or Failure message says how
+                slot.ref = None  # the call returned; its Idle or Failure message frees the slot
             except Exception as err:  # the actor died: RayActorError, WorkerCrashedError, OOM...
-                self._fail_over(slot, f"{type(err).__name__}: the Ray actor running member {slot.member} died ({err})")
+                if slot.busy:
+                    self._fail_over(slot, f"{type(err).__name__}: the Ray actor running member {slot.member} "
+                                          f"died ({err})")
+                else:  # it died after its segment ended: nothing was lost, replace it
+                    self._replace(slot)
         if self.task_timeout is not None:
             now = time.monotonic()
             for slot in self._actors:
                 # a member waiting for the controller's answer (a round, pacing) is not silent
-                if slot.ref is not None and not slot.held and now - slot.seen > self.task_timeout:
+                if slot.busy and slot.ref is not None and not slot.held and now - slot.seen > self.task_timeout:
                     self._fail_over(slot, f"TaskTimeout: member {slot.member} sent nothing for "
                                           f"{self.task_timeout:g}s; its actor was killed")
 
     def _deliver(self, sender: str, message: Any) -> None:
         slot = self._senders.get(sender)
-        if slot is None:
+        if slot is None or not slot.busy:
             return  # sent by an actor failed over since: its member runs elsewhere now
-        if slot.member != message.member or slot.ref is None:
-            slot = None  # (a message of the segment it ran before)
-        if slot is not None:
-            slot.seen = time.monotonic()
+        slot.seen = time.monotonic()
         if isinstance(message, Report):
-            if slot is not None:
-                slot.step = message.step
+            slot.step = message.step
             reply = self._handler.on_report(message)
             if message.ready and reply is not None:
                 self.reply(message.member, reply)
-            elif message.ready and slot is not None:
+            elif message.ready:
                 slot.held = True  # its answer comes later, through reply()
-        elif isinstance(message, Failure):
-            self._handler.on_failure(message)
-        elif isinstance(message, Idle):
-            self._handler.on_idle(message)
+        elif isinstance(message, (Failure, Idle)):  # the segment ended: the slot is free again
+            slot.busy, slot.held = False, False
+            if isinstance(message, Failure):
+                self._handler.on_failure(message)
+            else:
+                self._handler.on_idle(message)
 
     def _fail_over(self, slot: _Slot, error: str) -> None:
         member, step = slot.member, slot.step
+        self._replace(slot)
+        self._mailbox.answer.remote(member, CANCEL)  # release a wait the dead actor left behind
+        self._handler.on_failure(Failure(member=member, step=step, error=error, crashed=True, kind="WorkerDied"))
+
+    def _replace(self, slot: _Slot) -> None:
+        """Kill the slot's actor and put a fresh one in its place."""
         self._senders.pop(slot.sender, None)  # whatever it still sends is stale
         self._ray.kill(slot.actor, no_restart=True)
-        self._mailbox.answer.remote(member, CANCEL)  # release a wait the dead actor left behind
-        fresh = self._spawn()
-        self._actors[self._actors.index(slot)] = fresh
-        self._handler.on_failure(Failure(member=member, step=step, error=error, crashed=True, kind="WorkerDied"))
+        self._actors[self._actors.index(slot)] = self._spawn()
 
     def reply(self, member: int, reply: Any) -> None:
         self._mailbox.answer.remote(member, reply)
         for slot in self._actors:
-            if slot.member == member and slot.ref is not None:
+            if slot.member == member and slot.busy:
                 slot.held, slot.seen = False, time.monotonic()
                 if isinstance(reply, Restart):
                     slot.step = reply.task.start
@@ -224,7 +234,8 @@ class Ray(Runner):
 class _Slot:
     def __init__(self, actor, pid, sender: str):
         self.actor, self.pid, self.sender = actor, pid, sender
-        self.ref = None  # the running run() call, or None when idle
+        self.ref = None  # the latest run() call, until it returns
+        self.busy = False  # a segment runs here: from submit until its Idle or Failure message
         self.member: int | None = None
         self.step = 0
         self.seen = 0.0

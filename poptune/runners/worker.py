@@ -8,7 +8,7 @@ import traceback
 from typing import Any, Protocol
 from collections.abc import Callable
 
-from poptune.errors import DiskFullError, UsageError
+from poptune.errors import DiskFullError, RunLogError, UsageError
 from poptune.member import CheckpointIO, Member
 from poptune.core.messages import Failure, Idle, Report, Restart, Task
 
@@ -51,7 +51,8 @@ def run_task(train: Callable, task: Task, channel: WorkerChannel, checkpoints: C
                     step=member.step,
                     error=f"{type(err).__name__}: {err}",
                     traceback=traceback.format_exc(),
-                    usage=isinstance(err, (UsageError, DiskFullError)),  # no retry can help: the run stops
+                    # no retry can help these: the run stops
+                    usage=isinstance(err, (UsageError, DiskFullError, RunLogError)),
                     kind=type(err).__name__,
                 )
             )

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from poptune.core import events as ev
 from poptune.core.events import Event
 from poptune.errors import DiskFullError, PoptuneError, RunDirError, RunLogError
+from poptune.files import FILE_MODE
 
 FILENAME = "poptune.db"
 
@@ -72,6 +73,9 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            for file in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+                if file.is_file() and not file.is_symlink():
+                    os.chmod(file, FILE_MODE)  # the permission policy of poptune.files
         except (sqlite3.DatabaseError, OSError) as err:
             raise self._named(err) from err
 
