@@ -156,22 +156,46 @@ def check(run_dir: Path, before: list[tuple]) -> dict:
             "rerun_steps": len(after) - POPULATION * STEPS}
 
 
+BEGIN, END = "<!-- torture:begin -->", "<!-- torture:end -->"
+
+
+def update_readme() -> None:
+    """The README's table, from results/torture.md."""
+    from benchmarks import common
+
+    lines = [line for line in (common.RESULTS / "torture.md").read_text().splitlines() if line.startswith("|")]
+    keep = [0, 1, 2, 4, 5, 6, 7, 8, 9]  # runner, kills, at creation, resumes, lost, dup, missing, corrupt, orphans
+    table = "\n".join("| " + " | ".join(line.strip("|").split("|")[i].strip() for i in keep) + " |" for line in lines)
+    readme = ROOT / "README.md"
+    head, rest = readme.read_text().split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{BEGIN}\n{table}\n\n(`python -m benchmarks.torture`: 20 kills per runner at random "
+                      f"points, a fifth of them while the run directory was being created. Orphans under Ray are Ray's "
+                      f"own worker processes, left by kills made while Ray itself was starting; they exit within a "
+                      f"minute: see [`benchmarks/README.md`](benchmarks/README.md#killing-runs--python--m-benchmarkstorture"
+                      f"--kills-20).)\n{END}{tail}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--runners", nargs="+", default=["inline", "processes", "ray"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--child", nargs=2, metavar=("DIR", "RUNNER"), help=argparse.SUPPRESS)
+    parser.add_argument("--readme-only", action="store_true", help="rebuild the README's table from the results")
     args = parser.parse_args(argv)
     if args.child:
         child(*args.child)
+        return
+    if args.readme_only:
+        update_readme()
         return
     from benchmarks import common
 
     rng = random.Random(args.seed)
     rows, table = [], []
     for runner in args.runners:
-        span = {"inline": 1.2, "processes": 1.0, "ray": 8.0}.get(runner, 2.0)  # about a run's length here
+        span = {"inline": 1.0, "processes": 0.75, "ray": 6.0}.get(runner, 2.0)  # about a run's length here
         creation = max(1, args.kills // 5)  # a fifth of the kills while the directory is being made
         plan = [(rng.uniform(0.0, 0.01), True) for _ in range(creation)]
         plan += [(rng.uniform(0.0, span), False) for _ in range(args.kills - creation)]
@@ -202,6 +226,8 @@ def main(argv: list[str] | None = None) -> None:
               "after the resume (in the raw log twice by design; one row each in Result.reports).",
     )
     print(path.read_text())
+    if args.kills >= 20 and len(args.runners) == 3:
+        update_readme()
 
 
 if __name__ == "__main__":

@@ -131,6 +131,10 @@ def test_a_file_where_the_directory_should_be_is_a_named_error(tmp_path):
 # -- a controller that dies or is told to stop -------------------------------------------------
 
 
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+@linux_only
 def test_workers_exit_soon_after_their_controller_is_killed(run_dir):
     proc = start_script(run_dir)
     wait_for(lambda: reports(run_dir) >= 8)
@@ -141,6 +145,7 @@ def test_workers_exit_soon_after_their_controller_is_killed(run_dir):
     wait_for(lambda: not any(alive(w) for w in workers), timeout=5)
 
 
+@linux_only
 def test_sigterm_stops_a_run_like_ctrl_c_and_it_resumes(run_dir):
     proc = start_script(run_dir)
     wait_for(lambda: reports(run_dir) >= 8)

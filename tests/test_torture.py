@@ -2,9 +2,13 @@
 its directory is being created and in the middle of the run; every resume finishes, and
 nothing is lost, duplicated, corrupt or left running."""
 
+import sys
+
 import pytest
 
 from benchmarks import torture
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 
 @pytest.mark.parametrize("runner", ["inline", "processes"])

@@ -75,17 +75,20 @@ class MemberState:
 class _Segment:
     # ``recent``/``history``: the member's windows when the segment began, so a re-run of some
     # of its steps (after a failure or a resume) rebuilds them without the discarded scores
-    __slots__ = ("start", "hparams", "origin", "origin_score", "scores", "fitness", "recent", "history")
+    __slots__ = ("start", "hparams", "origin", "origin_score", "origin_fitness", "scores", "fitness", "recent",
+                 "history")
 
     def __init__(self, start: int, hparams: dict, origin: int | None, origin_score: float,
-                 recent: tuple = (), history: tuple = ()):
+                 recent: tuple = (), history: tuple = (), origin_fitness: float = math.nan):
         self.start, self.hparams, self.origin, self.origin_score = start, hparams, origin, origin_score
+        self.origin_fitness = origin_fitness
         self.scores, self.fitness = array("d"), array("d")
         self.recent, self.history = recent, history
 
     def frozen(self, member: int) -> Segment:
         return Segment(member=member, start=self.start, hparams=dict(self.hparams), scores=tuple(self.scores),
-                       origin=self.origin, origin_score=self.origin_score)
+                       origin=self.origin, origin_score=self.origin_score, fitness=tuple(self.fitness),
+                       origin_fitness=self.origin_fitness)
 
 
 class PopulationState:
@@ -334,13 +337,14 @@ class PopulationState:
         round = self.rounds.get(event.step)
         entry = round.entries.get(event.source) if round is not None else None
         origin_score = entry.score if entry is not None else source.score
+        origin_fitness = entry.fitness if entry is not None else source.fitness
         if entry is not None:  # the model it now holds has the source's recent past
             state.history.clear()
             state.history.extend(entry.history)
             state.recent.clear()
             state.recent.extend(entry.recent)
         state.segments.append(_Segment(event.step, state.hparams, event.source, origin_score, tuple(state.recent),
-                                       tuple(state.history)))
+                                       tuple(state.history), origin_fitness))
         if self.live:
             self._point(state.id, event.ref)
             self._decided(state.id, event.step)
@@ -349,7 +353,7 @@ class PopulationState:
         state = self.members[event.member]
         state.hparams = dict(event.new)
         state.segments.append(_Segment(event.step, state.hparams, state.id, state.score, tuple(state.recent),
-                                       tuple(state.history)))
+                                       tuple(state.history), state.fitness))
         if self.live:
             self._decided(state.id, event.step)
 

@@ -13,6 +13,7 @@ from poptune.strategies.base import (
     ranked,
 )
 from poptune.strategies.explore_only import ExploreOnly
+from poptune.strategies.pb2 import PB2
 from poptune.strategies.perturb import Perturb
 from poptune.strategies.perturb_or_resample import PerturbOrResample
 from poptune.strategies.resample import Resample
@@ -29,6 +30,7 @@ __all__ = [
     "FunctionExploit",
     "FunctionExplore",
     "MemberView",
+    "PB2",
     "Perturb",
     "PerturbOrResample",
     "PopulationView",

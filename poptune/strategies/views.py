@@ -52,7 +52,8 @@ class Segment:
     It starts after the member's step ``start``, from the state of member ``origin`` (``None``:
     a fresh start; the member itself after an in-place explore; the source after an exploit),
     whose score at that point was ``origin_score`` (NaN for a fresh start). ``scores`` are the
-    scores of steps ``start + 1``, ``start + 2``, ... as reported.
+    scores of steps ``start + 1``, ``start + 2``, ... as reported; ``fitness`` the same steps'
+    fitness (higher is better, ``-inf`` for a non-finite score), ``origin_fitness`` the origin's.
 
     Example:
         >>> s = Segment(member=2, start=8, hparams={"lr": 0.1}, scores=(0.5, 0.6), origin=0, origin_score=0.45)
@@ -66,6 +67,8 @@ class Segment:
     scores: tuple[float, ...]
     origin: int | None = None
     origin_score: float = math.nan
+    fitness: tuple[float, ...] = ()
+    origin_fitness: float = math.nan
 
     @property
     def end(self) -> int:
