@@ -33,7 +33,7 @@ from scipy.optimize import minimize
 # unconstrained parameters: log s2, log l, u (eps = 0.5 * sigmoid(u)), log noise
 _BOUNDS = [(math.log(1e-2), math.log(1e2)), (math.log(1e-2), math.log(1e2)), (-8.0, 8.0),
            (math.log(1e-4), math.log(2.0))]
-_STARTS = ([0.0, 0.0, 0.0, math.log(0.1)], [0.0, math.log(0.3), -4.0, math.log(0.5)])
+_STARTS = ([0.0, 0.0, 0.0, math.log(0.1)],)  # a second start cost twice as much and changed nothing measured
 _JITTER = 1e-8
 
 

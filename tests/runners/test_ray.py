@@ -188,3 +188,12 @@ def test_the_ray_runner_makes_the_cores_decisions(tmp_path, synchronous):
     if synchronous:  # complete rounds: the same decisions as any other runner
         pt.run(helpers.tied_counter, helpers.SPACE, runner="inline", dir=tmp_path / "inline", **settings)
         assert conformance.decisions(tmp_path / "ray") == conformance.decisions(tmp_path / "inline")
+
+
+def test_pb2_through_ray_actors(tmp_path):
+    from tests import conformance
+    from tests.strategies.test_pb2 import moving_target
+
+    pt.run(moving_target, {"lr": pt.Float(1e-4, 0.02)}, population=4, steps=24, interval=4, exploit=pt.Truncation(0.25),
+           explore=pt.PB2(), runner=pt.runners.Ray(max_concurrent=2), dir=tmp_path / "run", seed=0, progress=False)
+    assert conformance.check(tmp_path / "run", pt.Truncation(0.25), pt.PB2()) > 0

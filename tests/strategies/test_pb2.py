@@ -152,3 +152,21 @@ def test_a_pb2_run_decides_as_the_core_replays_it(runner):
         assert any("kernel" in m for m in models)  # the GP was used once there was data
         assert conformance.check(tmp, pt.Truncation(0.25), pt.PB2()) > 0  # a pure function of the log
         assert all(math.isfinite(x.new["lr"]) for x in result.exploits)
+
+
+def test_pb2_decides_in_synchronous_runs_and_after_a_resume_as_the_core_replays_it(tmp_path):
+    common = dict(population=4, interval=4, exploit=pt.Truncation(0.25), runner="inline", dir=tmp_path / "run",
+                  seed=1, progress=False, synchronous=True)
+    pt.run(moving_target, {"lr": pt.Float(1e-4, 0.02)}, steps=20, explore=pt.PB2(), **common)
+    result = pt.run(moving_target, {"lr": pt.Float(1e-4, 0.02)}, steps=40, explore=pt.PB2(), resume=True, **common)
+    assert result.status == "finished" and all(m.step == 40 for m in result.members)
+    # ready steps 4..36, but not 20: the first session ended there (its members finished)
+    assert conformance.check(tmp_path / "run", pt.Truncation(0.25), pt.PB2()) == 8 * 4
+
+
+def test_pb2_explores_a_vectorized_population(tmp_path):
+    pytest.importorskip("torch")
+    from tests.test_conformance import vectorized
+
+    vectorized(tmp_path / "run", explore=pt.PB2(), steps=32, interval=4)
+    assert conformance.check(tmp_path / "run", pt.Truncation(0.25), pt.PB2()) == 7 * 6
