@@ -40,11 +40,9 @@ def train(member: pt.Member):
     torch.manual_seed(member.seed)
     model = torch.nn.Sequential(torch.nn.Linear(64, h["width"]), torch.nn.ReLU(), torch.nn.Linear(h["width"], 10))
     opt = torch.optim.SGD(model.parameters(), lr=h["lr"], momentum=h["momentum"], weight_decay=h["weight_decay"])
-    if member.checkpoint is not None:  # our own state after a pause, or the source's after an exploit
-        model.load_state_dict(member.checkpoint["model"])
-        opt.load_state_dict(member.checkpoint["opt"])
-        for group in opt.param_groups:  # keep the (possibly explored) hyperparameters
-            group.update(lr=h["lr"], momentum=h["momentum"], weight_decay=h["weight_decay"])
+    # our own state after a pause, or the source's after an exploit; then member.hparams (lr,
+    # momentum, weight_decay) into the optimizer, not the source's values its state carried
+    pt.torch_restore(member, model, opt)
     for _ in member.steps():
         model.train()
         for idx in torch.randperm(len(Y_TRAIN)).split(32):  # one epoch, batches of 32
@@ -53,7 +51,7 @@ def train(member: pt.Member):
             opt.step()
         member.report(
             accuracy(model, X_VAL, Y_VAL),
-            checkpoint=lambda: {"model": model.state_dict(), "opt": opt.state_dict()},
+            checkpoint=lambda: pt.torch_checkpoint(model, opt),
             test_accuracy=accuracy(model, X_TEST, Y_TEST),
         )
 

@@ -29,6 +29,8 @@ from poptune.result import ExploitRecord, FailureRecord, LineageRecord, MemberRe
 from poptune.replay import replay
 from poptune.run import run
 from poptune.space import Choice, Float, Int, Space
+from poptune.torch_state import checkpoint as torch_checkpoint
+from poptune.torch_state import restore as torch_restore
 from poptune.strategies import (
     Exploit,
     Explore,
@@ -92,6 +94,8 @@ __all__ = [
     "run",
     "runners",
     "strategies",
+    "torch_checkpoint",
+    "torch_restore",
 ]
 
 

@@ -89,7 +89,8 @@ def _demo(args) -> int:
 
 def _status(args) -> int:
     result = pt.Result.load(args.dir)
-    console = Console(soft_wrap=True)
+    # piped to a file or another program: as wide as the table needs, nothing cut short
+    console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 100_000)
     console.print(result.summary())
     best_scores = result.best_scores()
     table = Table(box=None, header_style="bold")

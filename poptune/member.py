@@ -55,7 +55,8 @@ class Member:
         budget: Steps this member runs in total.
         generation: Exploits along this member's lineage.
         seed: A seed for this segment, derived from the run's seed, the member and its step,
-            so a resumed segment repeats the same randomness.
+            so a resumed segment repeats the same randomness. Python's, numpy's and torch's
+            global generators are seeded with it before each call of ``train``.
     """
 
     def __init__(self, task: Task, channel: Channel, checkpoints: CheckpointIO):

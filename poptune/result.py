@@ -332,16 +332,28 @@ class Result:
                 hparams = e.new
         return dict(hparams)
 
+    def generation_at(self, member: int, step: int) -> tuple[int, int | None]:
+        """``(generation, parent)`` of ``member`` when it trained its step ``step``: exploits along
+        its lineage so far, and the member it copied last (``None`` before any)."""
+        origin = self._member_events[member]
+        generation, parent = origin.generation, None
+        for e in self._exploits_of.get(member, []):
+            if e.step < step:
+                generation, parent = e.generation, e.source
+        return generation, parent
+
     def to_pandas(self):
-        """Reports as a ``pandas.DataFrame``: member, step, score, time, metrics, and the
-        hyperparameters in use as ``hparams/<name>`` columns."""
+        """Reports as a ``pandas.DataFrame``: member, step, score, time, generation and parent (see
+        :meth:`generation_at`), metrics, and the hyperparameters in use as ``hparams/<name>``."""
         try:
             import pandas as pd
         except ImportError:
             raise PoptuneError("to_pandas() needs pandas: pip install 'poptune[pandas]'") from None
         rows = []
         for r in self.reports:
-            row = {"member": r.member, "step": r.step, "score": r.score, "time": r.time}
+            generation, parent = self.generation_at(r.member, r.step)
+            row = {"member": r.member, "step": r.step, "score": r.score, "time": r.time, "generation": generation,
+                   "parent": parent}
             row.update(r.metrics)
             row.update({f"hparams/{k}": v for k, v in self.hparams_at(r.member, r.step).items()})
             rows.append(row)

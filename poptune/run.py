@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 from collections.abc import Callable, Mapping, Sequence
 
@@ -151,6 +152,10 @@ def run(
             Controller(opened, train, runner).run()
         else:
             opened.recorder.end("finished")
+    except KeyboardInterrupt:
+        print(f"poptune: interrupted; the run in {settings.dir} resumes with the same call and resume=True",
+              file=sys.stderr)
+        raise
     finally:
         opened.close()
     result = Result.load(settings.dir)

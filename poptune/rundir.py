@@ -25,6 +25,7 @@ from poptune.checkpoints import open_checkpoints
 from poptune.core import events as ev
 from poptune.core.decide import Decider
 from poptune.core.engine import Engine
+from poptune.core.ready import ReadyRule
 from poptune.core.retention import Retention
 from poptune.core.state import PopulationState
 from poptune.errors import ConfigError, RunDirError, RunLogError
@@ -135,6 +136,11 @@ def check_settings(
             raise ConfigError("schedule= sets the first hyperparameters: leave initial out")
         exploit, schedule = None, check_schedule(schedule, space, steps)
         initial = [schedule[0][1]] * population
+    if interval is not None and schedule is None and exploit is not None and \
+            ReadyRule(interval, burn_in, steps).next_stop(0) >= steps:
+        warnings.warn(f"no member is ever ready (interval={interval}, burn_in={burn_in}, steps={steps}): members "
+                      f"train independently, as random search; lower interval below steps (or pass exploit=None "
+                      f"to say that random search is meant)", UserWarning, stacklevel=3)
     if max_lag == "auto":
         max_lag = 4 * interval if interval is not None and not synchronous else None
     elif max_lag is not None:

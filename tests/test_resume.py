@@ -118,6 +118,7 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(run_dir, runner):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode != 0 and b"KeyboardInterrupt" in err
+    assert f"poptune: interrupted; the run in {run_dir} resumes with the same call and resume=True".encode() in err
     assert pt.Result.load(run_dir).status == "interrupted"
     resumed = run(run_dir, helpers.counter, population=4, steps=40, interval=4, resume=True)
     assert resumed.status == "finished" and len(resumed.reports) == 160

@@ -160,3 +160,9 @@ def test_bad_max_lag(run_dir):
         run(run_dir, max_lag=-1)
     with pytest.raises(pt.ConfigError, match="max_lag must be an integer >= 0, 'auto' or None"):
         run(run_dir, max_lag="soon")
+
+
+def test_an_interval_no_member_ever_reaches_is_said(run_dir):
+    with pytest.warns(UserWarning, match="no member is ever ready \\(interval=12, burn_in=0, steps=12\\)"):
+        result = run(run_dir, steps=12, interval=12)
+    assert result.exploits == []

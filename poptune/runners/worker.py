@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import sys
 import traceback
 from typing import Any, Protocol
@@ -32,6 +33,17 @@ def limit_threads(threads: int) -> None:
         sys.modules["torch"].set_num_threads(threads)
 
 
+def seed_globals(seed: int) -> None:
+    """Seed Python's, numpy's and (if loaded) torch's global generators for one call of train:
+    code that draws from them (ported from elsewhere) gets different noise in every member, and
+    the same noise when the same segment runs again, in whatever runner."""
+    random.seed(seed)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(seed % 2**32)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+
+
 def run_task(train: Callable, task: Task, channel: WorkerChannel, checkpoints: CheckpointIO) -> None:
     """Run ``task``; when a ready point answers :class:`Restart`, call ``train`` again in place.
 
@@ -40,6 +52,7 @@ def run_task(train: Callable, task: Task, channel: WorkerChannel, checkpoints: C
     """
     while True:
         member = Member(task, channel, checkpoints)
+        seed_globals(task.seed)
         try:
             train(member)
             if member._outcome is None:

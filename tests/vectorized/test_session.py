@@ -94,7 +94,8 @@ def test_report_and_plots_work_on_a_vectorized_run(run_dir):
 def test_session_misuse(run_dir):
     pop = pt.vectorized.Population(lambda: torch.nn.Linear(2, 1), 2, optimizer=pt.vectorized.SGD(lr="lr"))
     with pytest.raises(pt.ConfigError, match=r"reads hyperparameter\(s\) \['lr'\]"):
-        pt.vectorized.Session(pop, {"momentum": pt.Float(0.0, 0.9)}, steps=4, dir=run_dir, progress=False)
+        pt.vectorized.Session(pop, {"momentum": pt.Float(0.0, 0.9)}, steps=4, interval=2, dir=run_dir,
+                              progress=False)
     session = pt.vectorized.Session(pop, {"lr": pt.Float(0.01, 0.1)}, steps=4, interval=2, dir=run_dir, progress=False,
                                     overwrite=True)
     steps = session.steps()
