@@ -31,7 +31,9 @@ from poptune.run import run
 from poptune.space import Choice, Float, Int, Space
 from poptune.torch_state import checkpoint as torch_checkpoint
 from poptune.torch_state import restore as torch_restore
+from poptune.stopping import Stop
 from poptune.strategies import (
+    Chain,
     Exploit,
     Explore,
     ExploreContext,
@@ -50,6 +52,7 @@ from poptune.strategies import (
 
 __all__ = [
     "Callback",
+    "Chain",
     "CheckpointError",
     "CheckpointLostError",
     "Choice",
@@ -81,6 +84,7 @@ __all__ = [
     "RunLogError",
     "Segment",
     "Space",
+    "Stop",
     "StrategyError",
     "TTest",
     "Tournament",

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 from poptune.checkpoints import dumps, loads, resolve
 from poptune.errors import UsageError
-from poptune.core.messages import YIELD, Continue, Report, Restart, Task
+from poptune.core.messages import STOP, YIELD, Continue, Report, Restart, Task
 
 _UNSET = object()
 
@@ -54,6 +54,8 @@ class Member:
         step: Steps done so far (the last reported step).
         budget: Steps this member runs in total.
         generation: Exploits along this member's lineage.
+        stopped: Whether the member met the run's stop condition (``pt.run(stop=...)``) and is
+            finished before its budget (``steps()`` has ended).
         seed: A seed for this segment, derived from the run's seed, the member and its step,
             so a resumed segment repeats the same randomness. Python's, numpy's and torch's
             global generators are seeded with it before each call of ``train``.
@@ -73,6 +75,7 @@ class Member:
         self._checkpoint: Any = _UNSET
         self._live_checkpoint: Callable[[], Any] | None = None
         self._outcome: Any = None  # None (running), "final", YIELD or a Restart
+        self.stopped = False
         self._iterating = False
         self._reported_this_step = False
 
@@ -129,6 +132,9 @@ class Member:
             **metrics: Extra numbers (or strings) to record with the step.
         """
         step = self.step + 1
+        if self.stopped:
+            raise UsageError(f"member {self.id}: report() after the member stopped at step {self.step} (it met the "
+                             f"run's stop condition); report only inside `for step in member.steps()`")
         if self._outcome == "final" or step > self.budget:
             raise UsageError(
                 f"member {self.id}: report() after the budget: all {self.budget} steps are reported"
@@ -168,6 +174,8 @@ class Member:
         elif ready:
             if isinstance(reply, Restart) or reply == YIELD:
                 self._outcome = reply
+            elif reply == STOP:
+                self._outcome, self.stopped = "final", True
             elif isinstance(reply, Continue):
                 self._stop = reply.stop
             else:

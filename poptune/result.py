@@ -33,6 +33,7 @@ class MemberRecord:
         status: ``"finished"``, ``"failed"`` or ``"pending"`` (not done yet).
         exploits: Times it copied another member.
         copied: Times other members copied it.
+        stopped: It met the run's stop condition and finished before its budget.
     """
 
     id: int
@@ -44,6 +45,7 @@ class MemberRecord:
     status: str
     exploits: int
     copied: int
+    stopped: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,7 @@ class Result:
                 status=s.status,
                 exploits=s.exploits,
                 copied=s.copied,
+                stopped=s.stopped,
             )
             for s in sorted(self._population, key=lambda s: s.id)
         ]

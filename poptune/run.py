@@ -14,6 +14,7 @@ from poptune.result import Result
 from poptune.rundir import DEFAULT_EXPLOIT, DEFAULT_EXPLORE, check_settings, open_run, warn_failures
 from poptune.runners import Inline, Processes, Ray, Runner
 from poptune.space import Space
+from poptune.stopping import Stop
 from poptune.strategies import Exploit, Explore
 from poptune.strategies.fitness import Fitness
 
@@ -45,8 +46,9 @@ def run(
     max_lag: int | None | str = "auto",
     checkpoints: str | os.PathLike | None = None,
     quorum: float = 0.5,
-    fitness: Fitness | Callable | None = None,
+    fitness: Fitness | Callable | str | None = None,
     trust_checkpoints: bool = False,
+    stop: Stop | Mapping | Callable | None = None,
 ) -> Result:
     """Train a population with Population Based Training and return the :class:`Result`.
 
@@ -103,13 +105,20 @@ def run(
             leave a worker idle, the round decides as soon as this share of the population has
             reached ``t`` (at least two members), and later arrivals decide as they come. Lower
             it for populations with stragglers; ``synchronous=True`` always waits for all.
-        fitness: What ranks members: ``None`` (the score), ``pt.fitness.Smoothed(window)``
-            (the mean of the lineage's recent scores, for noisy scores), ``pt.fitness.Metric(name,
+        fitness: What ranks members: ``None`` (the score), a reported metric's name
+            (``"val_acc"``, ranked in ``direction``), ``pt.fitness.Smoothed(window)`` (the mean
+            of the lineage's recent scores, for noisy scores), ``pt.fitness.Metric(name,
             direction)``, or a function ``(score, metrics) -> float`` (higher is better).
         trust_checkpoints: Load checkpoints with full pickle. By default poptune's safe loader
             reads only plain data (containers, numbers, strings, numpy arrays, torch tensors and
             state dicts), so a run directory from elsewhere cannot run code when resumed; set
             this for a run you trust whose checkpoints hold other objects.
+        stop: Ends a member before its budget: a dict of thresholds (``{"score": 0.95}``: the
+            score reached in ``direction``; ``{"val_acc": 0.9}``: a metric at or above it, as in
+            Ray Tune; ``{"step": 50}``), or a function ``(report) -> bool`` of a
+            :class:`~poptune.result.ReportRecord` (``member``, ``step``, ``score``, ``metrics``).
+            Checked on every report; a member that meets it finishes at its next ready step
+            (where its state is saved) and frees its worker. See :mod:`poptune.stopping`.
 
     Returns:
         The run's :class:`~poptune.Result`.
@@ -143,7 +152,7 @@ def run(
         progress=progress, burn_in=burn_in, synchronous=synchronous, retries=retries,
         keep_checkpoints=keep_checkpoints, callbacks=callbacks, schedule=schedule, metadata=metadata,
         max_lag=max_lag, checkpoints=checkpoints, quorum=quorum, fitness=fitness,
-        trust_checkpoints=trust_checkpoints,
+        trust_checkpoints=trust_checkpoints, stop=stop,
     )
     opened = open_run(settings, runner.describe(), getattr(train, "__qualname__", repr(train)),
                       can_hold=not runner.in_process)

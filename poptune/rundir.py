@@ -34,6 +34,7 @@ from poptune.recorder import Recorder
 from poptune.space import Space, as_space
 from poptune.store import Store, store_path
 from poptune.strategies import Exploit, Explore, PerturbOrResample, Truncation, as_exploit, as_explore
+from poptune.stopping import Stop, as_stop
 from poptune.strategies.fitness import Fitness, as_fitness
 
 CHECKPOINT_DIR = "checkpoints"
@@ -73,6 +74,7 @@ class Settings:
     quorum: float = 0.5
     fitness: Fitness | None = None
     trust_checkpoints: bool = False
+    stop: Stop | None = None
 
 
 def check_settings(
@@ -100,8 +102,9 @@ def check_settings(
     max_lag: int | None | str = "auto",
     checkpoints: str | os.PathLike | None = None,
     quorum: float = 0.5,
-    fitness: Fitness | Callable | None = None,
+    fitness: Fitness | Callable | str | None = None,
     trust_checkpoints: bool = False,
+    stop: Stop | Mapping | Callable | None = None,
 ) -> Settings:
     """Validate run arguments; every error names the argument and the fix."""
     space = as_space(space)
@@ -149,7 +152,8 @@ def check_settings(
         max_lag = non_negative_int("max_lag", max_lag)
     if isinstance(quorum, bool) or not isinstance(quorum, (int, float)) or not 0 < quorum <= 1:
         raise ConfigError(f"quorum must be a share of the population in (0, 1], got {quorum!r}")
-    fitness = as_fitness(fitness)
+    fitness = as_fitness(fitness, direction)
+    stop = as_stop(stop, direction)
     if metadata is not None and not isinstance(metadata, Mapping):
         raise ConfigError(f"metadata must be a dict, got {metadata!r}")
     run_dir = Path(dir) if dir is not None else Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -159,7 +163,7 @@ def check_settings(
         overwrite=bool(overwrite), initial=initial, progress=bool(progress), burn_in=burn_in,
         synchronous=bool(synchronous), retries=retries, keep_checkpoints=keep_checkpoints,
         callbacks=list(callbacks), schedule=schedule, metadata=dict(metadata or {}), max_lag=max_lag,
-        checkpoints=None if checkpoints is None else str(checkpoints), quorum=float(quorum), fitness=fitness,
+        checkpoints=None if checkpoints is None else str(checkpoints), quorum=float(quorum), fitness=fitness, stop=stop,
         trust_checkpoints=bool(trust_checkpoints),
     )
 
@@ -208,6 +212,7 @@ def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool =
         "exploit": repr(s.exploit) if s.exploit is not None else None,
         "explore": repr(s.explore),
         "fitness": repr(s.fitness),
+        "stop": repr(s.stop) if s.stop is not None else None,
         "synchronous": s.synchronous,
         "quorum": s.quorum,
         "retries": s.retries,
@@ -265,7 +270,7 @@ def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool =
                           schedule=dict(s.schedule) if s.schedule is not None else None)
         core = Engine(state, decider, recorder.record, synchronous=s.synchronous, quorum=s.quorum,
                       max_lag=s.max_lag, retries=s.retries, seed=seed, session=session, can_hold=can_hold,
-                      trusted=s.trust_checkpoints)
+                      trusted=s.trust_checkpoints, stop=s.stop)
         for callback in callbacks:
             callback.on_start(config, state, str(s.dir))
     except BaseException:

@@ -121,3 +121,10 @@ def tied_counter_with_sleep(member):
         time.sleep(pause)
         x += member.hparams["lr"]
         member.report(round(x, 1), checkpoint=x)
+
+
+def counter_by_id(member):
+    """Score = step x (member id + 1) / 10, with the member id as metric ``who``; never exploited
+    (use exploit=None): member k reaches a score s at step 10 s / (k + 1)."""
+    for step in member.steps():
+        member.report(step * (member.id + 1) / 10, checkpoint=step, who=member.id)

@@ -81,3 +81,18 @@ def test_vectorized_digits_example(tmp_path):
     out = subprocess.run([sys.executable, str(ROOT / "examples" / "digits_vectorized.py"), "--population", "8"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=300, check=True).stdout
     assert "8 members x 15 epochs" in out and "from epoch 1" in out
+
+
+def test_ray_tunes_pbt_function_example_ported_learns_the_schedule_random_search_cannot(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "pbt_function.py"), "--seeds", "2"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300, check=True).stdout
+    rows = {line.split("best accuracy")[0].strip(): line for line in out.splitlines() if "best accuracy" in line}
+    assert len(rows) == 3
+
+    def past_200(label):
+        return float(rows[label].split("members past 200:")[1].split("of")[0])
+
+    # PBT gets members past accuracy 200 (where they stop); a fixed learning rate never does
+    assert past_200("PBT, random start") >= 4 and past_200("PBT, Ray's start (every lr = 1e-4)") >= 4
+    assert past_200("random search (fixed lr)") == 0
+    assert "along the best lineage" in out

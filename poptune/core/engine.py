@@ -32,9 +32,9 @@ import numpy as np
 
 from poptune.core import events as ev
 from poptune.core.decide import Decider
-from poptune.core.messages import YIELD, Continue, Failure, Report, Restart, Task
+from poptune.core.messages import STOP, YIELD, Continue, Failure, Report, Restart, Task
 from poptune.core.state import FINISHED, PENDING, PopulationState
-from poptune.errors import CheckpointError, DiskFullError, RunLogError, UsageError
+from poptune.errors import CheckpointError, DiskFullError, RunLogError, StrategyError, UsageError
 
 TASK_STREAM = 2  # the rng stream of task seeds: SeedSequence([seed, 2, member, step, attempt])
 _FATAL = {"CheckpointError": CheckpointError, "DiskFullError": DiskFullError,  # errors that stop the run
@@ -72,10 +72,13 @@ class Engine:
 
     def __init__(self, state: PopulationState, decider: Decider, record: Callable[[list[ev.Event]], None], *,
                  synchronous: bool = False, quorum: float = 0.5, max_lag: int | None = None, retries: int = 2,
-                 seed: int = 0, session: int = 0, can_hold: bool = True, trusted: bool = False):
+                 seed: int = 0, session: int = 0, can_hold: bool = True, trusted: bool = False,
+                 stop: Callable[[Any], bool] | None = None):
         self.state, self.decider, self._record = state, decider, record
         self.synchronous, self.quorum, self.max_lag, self.retries = synchronous, quorum, max_lag, retries
         self.seed, self.session, self.can_hold, self.trusted = seed, session, can_hold, trusted
+        self.stop = stop  # the run's stop condition (poptune.stopping), checked on every report
+        self.stopping: set[int] = set()  # met it: finishes at its next ready step
         self.on_worker: set[int] = set()  # a worker runs it (or holds it blocked)
         self.waiting: dict[int, set[int]] = {}  # ready step -> members waiting for their decision there
         self.waiting_at: dict[int, int] = {}  # member -> that step
@@ -170,7 +173,17 @@ class Engine:
             events.append(ev.Checkpointed(member=m, step=step, ref=report.ref))
         if report.final:
             events.append(ev.MemberFinished(member=m, step=step, ref=report.ref))
+        elif self.stop is not None and m not in self.stopping and self._meets_stop(report):
+            self.stopping.add(m)
+        stops = report.ready and m in self.stopping
+        if stops:
+            events.append(ev.MemberFinished(member=m, step=step, ref=report.ref, stopped=True))
         self._record(events)
+        if stops:
+            self.stopping.discard(m)
+            self._release_rounds()  # one member fewer to wait for
+            self._release_paced()
+            return STOP
         if report.final or not report.ready:
             if step - 1 in self.waiting:  # it moved past a round others wait at (after a resume)
                 self._release_rounds()
@@ -183,6 +196,18 @@ class Engine:
         self._release_rounds()
         self._release_paced()
         return self._reply_now(m)
+
+    def _meets_stop(self, report: Report) -> bool:
+        from poptune.result import ReportRecord
+
+        record = ReportRecord(report.member, report.step, report.score, dict(report.metrics), report.time)
+        try:
+            return bool(self.stop(record))
+        except UsageError:
+            raise
+        except Exception as err:
+            raise StrategyError(f"stop condition {self.stop!r} raised {type(err).__name__}: {err} (member "
+                                f"{report.member}, step {report.step})") from err
 
     def failure(self, failure: Failure) -> None:
         """A failed attempt of a member: retry it from its last checkpoint, or give up on it."""

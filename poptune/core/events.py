@@ -223,12 +223,14 @@ class MemberFailed(Event):
 
 @dataclass(frozen=True, slots=True)
 class MemberFinished(Event):
-    """``member`` reached its budget; ``ref`` is its final checkpoint."""
+    """``member`` reached its budget, or met the run's stop condition (``stopped``) at ``step``;
+    ``ref`` is its final checkpoint."""
 
     kind: ClassVar[str] = FINISH
     member: int = 0
     step: int = 0
     ref: str | None = None
+    stopped: bool = False
 
 
 @dataclass(frozen=True, slots=True)

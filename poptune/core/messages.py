@@ -86,3 +86,4 @@ class Continue:
 
 
 YIELD = "yield"  # reply: stop this call of train; the member waits for a free worker
+STOP = "stop"  # reply: the member met the run's stop condition; it is finished

@@ -27,6 +27,7 @@ from poptune.strategies.fitness import Fitness, Score
 from poptune.strategies.views import MemberView, PopulationView, Segment
 
 PENDING, FINISHED, FAILED = "pending", "finished", "failed"
+STOPPED = 2**62  # ``decided`` of a member that met the stop condition: past every ready step
 _INFINITE = (math.inf, -math.inf)
 
 
@@ -38,12 +39,12 @@ class MemberState:
     step it continues from. ``offset`` is how many more (or fewer) steps of training that state
     has received than ``ref_step`` says (non-zero only in logs of poptune 0.1, which could copy
     a source at another step). ``decided``: it has decided at, or moved past, every ready step up
-    to this one.
+    to this one. ``stopped``: it met the run's stop condition and is finished before its budget.
     """
 
     __slots__ = ("id", "hparams", "generation", "parent", "step", "score", "fitness", "metrics", "history",
                  "recent", "ref", "ref_step", "offset", "status", "failures", "exploits", "copied", "decided",
-                 "segments")
+                 "segments", "stopped")
 
     def __init__(self, id: int, hparams: dict, generation: int, window: int, fitness_window: int):
         self.id, self.hparams, self.generation = id, hparams, generation
@@ -57,6 +58,7 @@ class MemberState:
         self.status = PENDING
         self.failures = self.exploits = self.copied = self.decided = 0
         self.segments: list[_Segment] = [_Segment(0, hparams, None, math.nan)]
+        self.stopped = False
 
     @property
     def age(self) -> int:
@@ -208,7 +210,8 @@ class PopulationState:
             self.released[file] = None
         for state in self.members:
             state.failures = 0
-            if state.status == FAILED or (state.status == FINISHED and state.ref_step < self.budget):
+            if state.status == FAILED or (state.status == FINISHED and state.ref_step < self.budget
+                                          and not state.stopped):
                 if state.status == FAILED:
                     self.alive += 1
                 state.status = PENDING
@@ -222,7 +225,7 @@ class PopulationState:
         """A resumed session restarts every member from its checkpoint, maybe with other ready
         steps or budget: what each member is done with follows from where it restarts."""
         for state in self.members:
-            if state.status == FAILED:
+            if state.status == FAILED or state.stopped:
                 continue
             step = state.ref_step
             round = self.rounds.get(step)
@@ -385,6 +388,13 @@ class PopulationState:
         state = self.members[event.member]
         self._stop_training(state)
         state.status = FINISHED
+        if event.stopped:  # done with every round from here on: nobody waits for it
+            state.stopped = True
+            state.decided = STOPPED
+            if self.live:
+                for step in sorted(t for t in self.rounds if t >= event.step):
+                    self.rounds[step].mark(state.id)
+                    self._close_if_complete(step)
         if self.live and event.ref:
             self.retention.pin(event.ref)
 

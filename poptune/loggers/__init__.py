@@ -2,5 +2,6 @@
 
 from poptune.loggers.mlflow import MLflow
 from poptune.loggers.tensorboard import TensorBoard
+from poptune.loggers.wandb import WandB
 
-__all__ = ["MLflow", "TensorBoard"]
+__all__ = ["MLflow", "TensorBoard", "WandB"]

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
-import numbers
 import time
 
 from poptune.callbacks import Callback
-from poptune.errors import PoptuneError
 from poptune.core import events as ev
+from poptune.errors import PoptuneError
+from poptune.loggers.common import TrackerIds, number
 
 FLUSH_SECONDS = 2.0  # metrics are sent in batches: MLflow calls cost milliseconds each
 _STATUS = {"finished": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}
+_CONFIG = ("population", "steps", "interval", "direction", "exploit", "explore", "seed", "synchronous", "quorum")
 
 
 class MLflow(Callback):
     """Log every report to MLflow.
 
-    The population is a parent run (its configuration as parameters); each member is a nested
-    run with its first hyperparameters as parameters, and per step ``score``, numeric metrics,
-    and numeric hyperparameters as ``hparams/<name>`` metrics (MLflow parameters cannot change,
-    the schedule can). A resumed session opens new runs.
+    The population is a parent run (the run's configuration as parameters); each member is a
+    nested run. Per member and step: ``score``, the numeric metrics, and each numeric
+    hyperparameter *in use at that step* as the metric ``hparams/<name>`` (the schedule, as a
+    curve; MLflow's run table shows its latest value, the one the member's model trained with
+    last). Parameters cannot change in MLflow, hyperparameters can: a member's first values are
+    the parameters ``initial/<name>``; the tags ``poptune.hparams.<name>`` hold the current values
+    of every hyperparameter (strings and choices too), and ``poptune.last_exploit`` the last copy.
+
+    A resumed session continues the same MLflow runs (their ids are kept in
+    ``<run dir>/loggers/mlflow.json``). Metrics are sent every few seconds; a controller killed
+    outright loses the last few seconds of them in MLflow (never in the run directory).
 
     Args:
-        tracking_uri: MLflow tracking URI (default: MLflow's own, e.g. ``MLFLOW_TRACKING_URI``).
+        tracking_uri: MLflow tracking URI. Default: MLflow's own (``MLFLOW_TRACKING_URI``, else
+            ``sqlite:///mlflow.db`` in the working directory, which needs SQLAlchemy and Alembic:
+            ``pip install 'poptune[mlflow]'`` installs them).
         experiment: Experiment name, created if missing.
 
     Example:
@@ -41,24 +51,53 @@ class MLflow(Callback):
         except ImportError:
             raise PoptuneError("the MLflow logger needs mlflow: pip install 'poptune[mlflow]'") from None
         self._Metric, self._Param, self._Tag = Metric, Param, RunTag
-        self.client = MlflowClient(tracking_uri=self.tracking_uri)
-        found = self.client.get_experiment_by_name(self.experiment)
-        self.experiment_id = found.experiment_id if found else self.client.create_experiment(self.experiment)
-        params = {k: v for k, v in config.items() if k in ("population", "steps", "interval", "direction",
-                                                           "exploit", "explore", "seed", "synchronous")}
-        self.parent = self.client.create_run(self.experiment_id, run_name=str(run_dir),
-                                             tags={"poptune.dir": str(run_dir)}).info.run_id
-        self.client.log_batch(self.parent, params=[Param(k, str(v)) for k, v in params.items()])
+        try:
+            self.client = MlflowClient(tracking_uri=self.tracking_uri)
+            found = self.client.get_experiment_by_name(self.experiment)
+            self.experiment_id = found.experiment_id if found else self.client.create_experiment(self.experiment)
+        except Exception as error:  # MLflow raises a different class per store problem
+            uri = self.tracking_uri or "MLflow's default (MLFLOW_TRACKING_URI or sqlite:///mlflow.db)"
+            raise PoptuneError(
+                f"the MLflow logger could not open the tracking store {uri}: {type(error).__name__}: {error}. "
+                f"Install what the default store needs with pip install 'poptune[mlflow]' (SQLAlchemy and "
+                f"Alembic), or pass pt.loggers.MLflow(tracking_uri=...) with a server URL "
+                f"('http://host:5000') or a database URI ('sqlite:///mlflow.db')"
+            ) from error
+        self._ids = TrackerIds(run_dir, "mlflow")
+        self.parent = self._open("population", str(run_dir), {"poptune.dir": str(run_dir)})
+        if self.parent.new:
+            params = {k: v for k, v in config.items() if k in _CONFIG}
+            self.client.log_batch(self.parent.id, params=[Param(k, str(v)) for k, v in params.items()])
         self.runs = {}
         for state in population:
-            run = self.client.create_run(
-                self.experiment_id, run_name=f"member-{state.id}",
-                tags={"mlflow.parentRunId": self.parent, "poptune.member": str(state.id)},
-            )
-            self.runs[state.id] = run.info.run_id
-            self.client.log_batch(run.info.run_id, params=[Param(k, str(v)) for k, v in state.hparams.items()])
+            run = self._open(f"member-{state.id}", f"member-{state.id}",
+                             {"mlflow.parentRunId": self.parent.id, "poptune.member": str(state.id)})
+            self.runs[state.id] = run.id
+            if run.new:
+                initial = population.segments(state.id)[0].hparams if population.segments(state.id) else state.hparams
+                self.client.log_batch(run.id, params=[Param(f"initial/{k}", str(v)) for k, v in initial.items()])
+            self._tag_hparams(state.id, state.hparams)
+        self._ids.save()
         self._pending: dict[int, list] = {}
         self._last_flush = time.monotonic()
+
+    def _open(self, key: str, name: str, tags: dict) -> _Opened:
+        known = self._ids.get(key)
+        if known is not None:
+            try:
+                run = self.client.get_run(known)
+                if run.info.experiment_id == self.experiment_id:
+                    self.client.update_run(known, status="RUNNING")
+                    return _Opened(known, new=False)
+            except Exception:  # deleted, or another tracking store than last session's
+                pass
+        run_id = self.client.create_run(self.experiment_id, run_name=name, tags=tags).info.run_id
+        self._ids.set(key, run_id)
+        return _Opened(run_id, new=True)
+
+    def _tag_hparams(self, member: int, hparams: dict) -> None:
+        tags = [self._Tag(f"poptune.hparams.{k}", str(v)) for k, v in hparams.items()]
+        self.client.log_batch(self.runs[member], tags=tags)
 
     def on_event(self, event, population):
         if isinstance(event, ev.Reported):
@@ -66,14 +105,17 @@ class MLflow(Callback):
             metrics = self._pending.setdefault(event.member, [])
             metrics.append(self._Metric("score", event.score, stamp, step))
             for name, value in event.metrics.items():
-                if _number(value):
+                if number(value):
                     metrics.append(self._Metric(name, float(value), stamp, step))
             for name, value in population[event.member].hparams.items():
-                if _number(value):
+                if number(value):
                     metrics.append(self._Metric(f"hparams/{name}", float(value), stamp, step))
         elif isinstance(event, ev.Exploited):
             self.client.set_tag(self.runs[event.member], "poptune.last_exploit",
-                                f"step {event.step}: copied member {event.source}")
+                                f"step {event.step}: copied member {event.source} (its step {event.source_step})")
+            self._tag_hparams(event.member, event.new)
+        elif isinstance(event, ev.Explored):
+            self._tag_hparams(event.member, event.new)
 
     def on_tick(self, population):
         if time.monotonic() - self._last_flush >= FLUSH_SECONDS:
@@ -88,12 +130,16 @@ class MLflow(Callback):
 
     def on_end(self, status, population):
         self._flush()
-        best = max(population, key=lambda s: s.fitness)
-        self.client.log_batch(self.parent, metrics=[self._Metric("best_score", best.score, int(time.time() * 1000), 0)],
-                              tags=[self._Tag("poptune.best_member", str(best.id))])
-        for run_id in [*self.runs.values(), self.parent]:
+        scored = [s for s in population if s.score == s.score]
+        if scored:
+            best = max(scored, key=lambda s: s.fitness)
+            self.client.log_batch(self.parent.id,
+                                  metrics=[self._Metric("best_score", best.score, int(time.time() * 1000), 0)],
+                                  tags=[self._Tag("poptune.best_member", str(best.id))])
+        for run_id in [*self.runs.values(), self.parent.id]:
             self.client.set_terminated(run_id, status=_STATUS.get(status, "FINISHED"))
 
 
-def _number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+class _Opened:
+    def __init__(self, id: str, new: bool):
+        self.id, self.new = id, new

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import numbers
 import os
 from pathlib import Path
 
 from poptune.callbacks import Callback
 from poptune.errors import PoptuneError
 from poptune.core import events as ev
+from poptune.loggers.common import number
 
 
 def _summary_writer():
@@ -63,10 +63,10 @@ class TensorBoard(Callback):
             writer = self._writer(event.member)
             writer.add_scalar("score", event.score, event.step)
             for name, value in event.metrics.items():
-                if _number(value):
+                if number(value):
                     writer.add_scalar(f"metrics/{name}", value, event.step)
             for name, value in population[event.member].hparams.items():
-                if _number(value):
+                if number(value):
                     writer.add_scalar(f"hparams/{name}", value, event.step)
         elif isinstance(event, ev.Exploited):
             self._writer(event.member).add_text(
@@ -83,6 +83,3 @@ class TensorBoard(Callback):
             writer.close()
         self._writers = {}
 
-
-def _number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)

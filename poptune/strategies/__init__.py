@@ -12,6 +12,7 @@ from poptune.strategies.base import (
     as_explore,
     ranked,
 )
+from poptune.strategies.chain import Chain
 from poptune.strategies.explore_only import ExploreOnly
 from poptune.strategies.pb2 import PB2
 from poptune.strategies.perturb import Perturb
@@ -23,6 +24,7 @@ from poptune.strategies.ttest import TTest
 from poptune.strategies.views import MemberView, PopulationView, Segment, as_population
 
 __all__ = [
+    "Chain",
     "Exploit",
     "Explore",
     "ExploreContext",

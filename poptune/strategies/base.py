@@ -154,12 +154,15 @@ class FunctionExplore(Explore):
 
     The returned dict is validated against the space: a value out of bounds is an error that
     names the hyperparameter, not a silent clip. A third parameter receives the
-    :class:`ExploreContext` (population, history, target and source).
+    :class:`ExploreContext` (population, history, target and source); a function of
+    ``hparams`` alone (Ray Tune's ``custom_explore_fn``) works too.
     """
 
     def __init__(self, fn: Callable):
         self.fn = fn
-        self._with_context = _positional_arity(fn) == 3
+        arity = _positional_arity(fn)
+        self._with_context = arity == 3
+        self._hparams_only = arity == 1
 
     def explore(self, hparams, space, rng):
         return self.propose(ExploreContext(hparams=hparams, space=space, rng=rng))
@@ -168,6 +171,8 @@ class FunctionExplore(Explore):
         hparams, space = context.hparams, context.space
         if self._with_context:
             new = self.fn(dict(hparams), context.rng, context)
+        elif self._hparams_only:
+            new = self.fn(dict(hparams))
         else:
             new = self.fn(dict(hparams), context.rng)
         if not isinstance(new, Mapping):
@@ -206,15 +211,20 @@ def as_exploit(value: Exploit | Callable | None) -> Exploit | None:
     )
 
 
-def as_explore(value: Explore | Callable) -> Explore:
-    """Accept a strategy object or a plain function ``(hparams, rng) -> dict``."""
+def as_explore(value: Explore | Callable | Sequence) -> Explore:
+    """Accept a strategy object, a plain function ``(hparams, rng) -> dict``, or a list of them
+    (a :class:`~poptune.Chain`: each stage changes the previous one's result)."""
     if isinstance(value, Explore):
         return value
+    if isinstance(value, (list, tuple)):
+        from poptune.strategies.chain import Chain
+
+        return Chain(*value)
     if isinstance(value, type):
         raise ConfigError(f"explore={value.__name__} is a class: pass an instance, explore={value.__name__}()")
     if callable(value):
         return FunctionExplore(value)
     raise ConfigError(
-        f"explore must be a strategy such as pt.Perturb() or a function (hparams, rng) -> dict; "
-        f"got {value!r}"
+        f"explore must be a strategy such as pt.Perturb(), a function (hparams, rng) -> dict, or a list of "
+        f"those (applied in turn); got {value!r}"
     )

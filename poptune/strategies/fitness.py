@@ -137,10 +137,13 @@ class FunctionFitness(Fitness):
         return f"FunctionFitness({getattr(self.fn, '__qualname__', repr(self.fn))})"
 
 
-def as_fitness(value: Fitness | Callable | None) -> Fitness:
-    """Accept a :class:`Fitness`, a function ``(score, metrics) -> float``, or ``None`` (the score)."""
+def as_fitness(value: Fitness | Callable | str | None, direction: str = "maximize") -> Fitness:
+    """Accept a :class:`Fitness`, a function ``(score, metrics) -> float``, a metric's name (ranked
+    in the run's ``direction``), or ``None`` (the score)."""
     if value is None:
         return Score()
+    if isinstance(value, str):
+        return Metric(value, direction)
     if isinstance(value, Fitness):
         return value
     if isinstance(value, type):
@@ -148,8 +151,8 @@ def as_fitness(value: Fitness | Callable | None) -> Fitness:
     if callable(value):
         return FunctionFitness(value)
     raise ConfigError(
-        f"fitness must be pt.fitness.Score(), Smoothed(window), Metric(name, direction), a function "
-        f"(score, metrics) -> float, or None; got {value!r}"
+        f"fitness must be pt.fitness.Score(), Smoothed(window), Metric(name, direction), a metric's name, "
+        f"a function (score, metrics) -> float, or None; got {value!r}"
     )
 
 

@@ -89,3 +89,35 @@ def test_explore_false_hyperparameters_are_never_changed():
             assert strategy.explore(h, space, rng)["width"] == 64
     with pytest.raises(pt.UsageError, match=r"changed \['width'\].*explore=False"):
         as_explore(lambda h, rng: {**h, "width": 32}).explore(h, space, rng)
+
+
+def test_a_chain_runs_its_stages_in_turn_and_checks_what_functions_return():
+    import numpy as np
+
+    space = pt.Space({"lr": pt.Float(1e-4, 1.0, log=True), "batch": pt.Int(8, 512)})
+    rng = np.random.default_rng(0)
+
+    def even_batch(hparams):  # Ray Tune's custom_explore_fn: hparams in, hparams out
+        return {**hparams, "batch": hparams["batch"] // 2 * 2}
+
+    chain = pt.strategies.as_explore([pt.Perturb(factors=(1.5,)), even_batch])
+    assert isinstance(chain, pt.Chain)
+    for _ in range(20):
+        new = chain.explore({"lr": 0.01, "batch": 33}, space, rng)
+        assert new["batch"] % 2 == 0 and new["lr"] == pytest.approx(0.015)
+    with pytest.raises(pt.UsageError, match="lambda.*'batch': 1000 is outside"):
+        pt.Chain(lambda h: {"batch": 1000}).explore({"lr": 0.01, "batch": 33}, space, rng)
+    with pytest.raises(pt.ConfigError, match="at least one"):
+        pt.Chain()
+
+
+def test_a_chain_in_a_run_applies_the_fix_up_after_the_perturbation(tmp_path):
+    from tests.test_run import run
+
+    result = run(tmp_path / "run", space={"lr": pt.Float(0.3, 1.0)},
+                 explore=[pt.Perturb(), lambda h: {"lr": min(h["lr"], 0.5)}])
+    assert result.exploits and all(e.new["lr"] <= 0.5 for e in result.exploits)
+    # sources whose lr even a 0.8 perturbation leaves above the cap: the cap is what set it
+    assert [e.new["lr"] for e in result.exploits if e.copied["lr"] * 0.8 > 0.5] == pytest.approx(
+        [0.5 for e in result.exploits if e.copied["lr"] * 0.8 > 0.5])
+    assert any(e.copied["lr"] * 0.8 > 0.5 for e in result.exploits)
