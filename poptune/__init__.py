@@ -1,6 +1,6 @@
 """poptune: Population Based Training as a library.
 
-Example:
+Examples:
     >>> import poptune as pt
     >>> space = {"lr": pt.Float(1e-4, 1e-1, log=True), "width": pt.Int(16, 256, log=True)}
 """

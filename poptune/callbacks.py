@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 class Callback:
     """Base class: every method is a no-op.
 
-    Example:
+    Examples:
         >>> import poptune as pt
         >>> from poptune.core import events
         >>> class PrintExploits(pt.Callback):

@@ -5,6 +5,8 @@
     poptune best DIR             best member, schedule and lineage as JSON
     poptune plot DIR             PNG plots into DIR/plots
     poptune report DIR           a self-contained HTML page, DIR/report.html
+    poptune report DIR1 DIR2 ... several runs compared (also a folder of runs: runs/demo/compare)
+    poptune serve DIR            a live dashboard of a run, while it runs or after
     poptune export DIR           reports as CSV or Parquet
 """
 
@@ -55,10 +57,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     plot.add_argument("--out", default=None, help="output folder (default DIR/plots)")
     plot.set_defaults(handler=_plot)
 
-    report = commands.add_parser("report", help="write a self-contained HTML report")
-    report.add_argument("dir")
-    report.add_argument("--out", default=None, help="output file (default DIR/report.html)")
+    report = commands.add_parser("report", help="write a self-contained HTML report (several runs: a comparison)")
+    report.add_argument("dir", nargs="+", help="a run directory; several, or a folder of runs, to compare them")
+    report.add_argument("--out", default=None,
+                        help="output file (default DIR/report.html; a comparison: compare.html in the folder given)")
+    report.add_argument("--static", action="store_true", help="PNG pictures instead of interactive ones")
     report.set_defaults(handler=_report)
+
+    serve = commands.add_parser("serve", help="a live dashboard of a run in the browser (while it runs or after)")
+    serve.add_argument("dir")
+    serve.add_argument("--port", type=int, default=8080, help="TCP port (default 8080; 0: any free port)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.set_defaults(handler=_serve)
 
     export = commands.add_parser("export", help="write every report (one row per member and step)")
     export.add_argument("dir")
@@ -132,9 +143,16 @@ def _plot(args) -> int:
 
 
 def _report(args) -> int:
-    from poptune.report import write_report
+    from poptune.report import write
 
-    print(write_report(args.dir, args.out))
+    print(write(args.dir, args.out, static=args.static))
+    return 0
+
+
+def _serve(args) -> int:
+    from poptune.report.live import serve
+
+    serve(args.dir, host=args.host, port=args.port)
     return 0
 
 

@@ -15,7 +15,7 @@ class PoptuneError(Exception):
 class ConfigError(PoptuneError, ValueError):
     """An argument has a bad value; the message names it and says how to fix it.
 
-    Example:
+    Examples:
         >>> import poptune as pt
         >>> try:
         ...     pt.Float(0.1, 0.01)

@@ -28,7 +28,7 @@ FILE_MODE = 0o666 & ~_umask()  # read once at import: os.umask is process-wide s
 def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` atomically; a link at ``path`` is replaced, never followed.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> target = pathlib.Path(tempfile.mkdtemp()) / "report.html"
         >>> write_atomic(target, "<html></html>").read_text()

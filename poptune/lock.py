@@ -26,7 +26,7 @@ LOCK, HOLDER = "poptune.lock", "poptune.lock.json"
 class RunLock:
     """The lock of the run in ``run_dir`` (created if needed).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> d = tempfile.mkdtemp()
         >>> with RunLock(d):

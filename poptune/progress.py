@@ -42,7 +42,7 @@ class Progress(Callback):
     Args:
         console: A ``rich.console.Console`` to write to (default: standard output).
 
-    Example:
+    Examples:
         >>> import poptune as pt
         >>> progress = pt.Progress()  # pt.run(..., progress=True) adds one for you
     """

@@ -45,7 +45,7 @@ def replay(
         progress: Show progress.
         callbacks: Extra callbacks.
 
-    Example:
+    Examples:
         >>> import poptune as pt, tempfile
         >>> from poptune.demo import toy
         >>> d = tempfile.mkdtemp()

@@ -116,7 +116,7 @@ class FailureRecord:
 class Result:
     """A run read back from its directory. Works on finished, interrupted and crashed runs.
 
-    Example:
+    Examples:
         >>> import poptune as pt, tempfile
         >>> def train(member):
         ...     x = member.checkpoint or 0.0

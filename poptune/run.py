@@ -130,7 +130,7 @@ def run(
         RunFailedError: Every member failed.
         KeyboardInterrupt: After Ctrl-C, once the run is stopped cleanly (resumable).
 
-    Example:
+    Examples:
         >>> import poptune as pt, tempfile
         >>> def train(member):
         ...     x = member.checkpoint or 0.0

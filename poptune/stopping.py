@@ -5,7 +5,7 @@ step (where its state is saved anyway), is finished there and frees its worker; 
 population goes on. Its model stays in the population: others may still copy the state it
 saved at that step. A resumed run keeps stopped members stopped.
 
-Example:
+Examples:
     >>> from poptune.result import ReportRecord
     >>> stop = as_stop({"score": 0.95}, "maximize")
     >>> stop(ReportRecord(member=0, step=3, score=0.96))

@@ -6,7 +6,7 @@ the member trains with hyperparameters other than ``member.hparams``, and the sc
 records is false. :func:`restore` loads the state and then writes every hyperparameter whose
 name is a param-group key back into every param group.
 
-Example:
+Examples:
     >>> import torch, poptune as pt
     >>> def train(member):
     ...     model = torch.nn.Linear(2, 1)
@@ -42,7 +42,9 @@ def restore(member, model, optimizer=None, scheduler=None, names: Mapping[str, s
 
     Args:
         member: The :class:`~poptune.Member`.
-        model, optimizer, scheduler: What to restore (the last two optional).
+        model: The ``nn.Module`` to restore.
+        optimizer: The optimizer to restore and give ``member.hparams`` (optional).
+        scheduler: A learning-rate scheduler to restore (optional).
         names: Param-group key -> hyperparameter name, for hyperparameters named otherwise
             (``{"weight_decay": "wd"}``). Every hyperparameter named like a param-group key
             (``lr``, ``momentum``, ``weight_decay``, ``betas``, ``eps``...) is applied as well.

@@ -96,3 +96,25 @@ def test_ray_tunes_pbt_function_example_ported_learns_the_schedule_random_search
     assert past_200("PBT, random start") >= 4 and past_200("PBT, Ray's start (every lr = 1e-4)") >= 4
     assert past_200("random search (fixed lr)") == 0
     assert "along the best lineage" in out
+
+
+def test_lightning_example_small(tmp_path):
+    pytest.importorskip("lightning")
+    pytest.importorskip("sklearn")
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "lightning_digits.py"), "--small"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    assert "4 members x 4 epochs" in out and "from epoch 1" in out
+    result = pt.Result.load(tmp_path / "runs" / "example-lightning")
+    assert sorted((r.member, r.step) for r in result.reports) == [(m, s) for m in range(4) for s in range(1, 5)]
+    assert result.best.score > 0.8
+
+
+def test_huggingface_example_small(tmp_path):
+    pytest.importorskip("transformers")
+    pytest.importorskip("sklearn")
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "huggingface_digits.py"), "--small"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    assert "4 members x 4 epochs" in out and "from epoch 1" in out
+    result = pt.Result.load(tmp_path / "runs" / "example-huggingface")
+    assert sorted((r.member, r.step) for r in result.reports) == [(m, s) for m in range(4) for s in range(1, 5)]
+    assert result.best.score > 0.8

@@ -1,6 +1,4 @@
 import re
-import shutil
-import subprocess
 
 import pytest
 
@@ -8,9 +6,10 @@ import poptune as pt
 from poptune.cli import main
 from poptune.report import write_report
 
+from tests.report.conftest import chromium, needs_chromium
+from tests.report.conftest import no_plotly  # noqa: F401 (a fixture)
 from tests.test_run import run
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
@@ -20,18 +19,38 @@ def finished(tmp_path_factory):
     return run_dir
 
 
-def test_report_is_self_contained_with_every_section(finished):
+def _fetches_nothing(html: str) -> bool:
+    return not re.search(r"<(?:script|img|link|iframe)[^>]*(?:src|href)=['\"]?(?:https?:)?//", html)
+
+
+def test_report_is_self_contained_with_every_section_and_interactive_figures(finished):
     path = write_report(finished)
     html = path.read_text()
     for section in ("Best member", "Discovered schedule", "Pictures", "Members", "Run configuration", "About this run"):
         assert f"<h2>{section}</h2>" in html
-    images = re.findall(r"<img src='data:image/png;base64,[A-Za-z0-9+/=]+'", html)
-    assert len(images) == 4
-    assert "http://" not in html and "https://" not in html  # nothing to fetch
+    for name in ("scores", "schedule", "lineage", "drift"):
+        assert f"id='plot-{name}'" in html
+    assert "id='poptune-figures'" in html and "Plotly" in html and "<img" not in html
+    assert _fetches_nothing(html)
     assert "counter" in html
 
 
-def test_report_without_matplotlib_still_has_the_tables(finished, monkeypatch, tmp_path):
+def test_static_report_embeds_pngs(finished, tmp_path):
+    html = write_report(finished, tmp_path / "r.html", static=True).read_text()
+    images = re.findall(r"<img src='data:image/png;base64,[A-Za-z0-9+/=]+'", html)
+    assert len(images) == 4
+    assert "Static pictures" in html and "poptune-figures" not in html and _fetches_nothing(html)
+
+
+def test_without_plotly_the_report_falls_back_to_pngs_and_says_so(finished, tmp_path, no_plotly):  # noqa: F811
+    html = write_report(finished, tmp_path / "r.html").read_text()
+    assert len(re.findall(r"<img src='data:image/png", html)) == 4
+    assert "Static pictures" in html and "interactive plots need plotly" in html
+    assert "Plotly" not in html
+
+
+def test_report_without_plotly_or_matplotlib_still_has_the_tables(finished, monkeypatch, tmp_path,
+                                                                  no_plotly):  # noqa: F811
     import poptune.plots.mpl as mpl
 
     def missing():
@@ -39,7 +58,8 @@ def test_report_without_matplotlib_still_has_the_tables(finished, monkeypatch, t
 
     monkeypatch.setattr(mpl, "pyplot", missing)
     html = write_report(finished, tmp_path / "r.html").read_text()
-    assert "No pictures: plots need matplotlib" in html and "<h2>Members</h2>" in html
+    assert "No pictures: interactive plots need plotly" in html and "plots need matplotlib" in html
+    assert "<h2>Members</h2>" in html
 
 
 def test_report_lists_failures_with_tracebacks(run_dir, tmp_path, monkeypatch):
@@ -55,7 +75,9 @@ def test_cli_plot_report_export(finished, capsys, tmp_path):
     assert main(["plot", str(finished), "--out", str(tmp_path / "plots")]) == 0
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["drift.png", "lineage.png", "schedule.png", "scores.png"]
     assert main(["report", str(finished), "--out", str(tmp_path / "r.html")]) == 0
-    assert (tmp_path / "r.html").exists()
+    assert "poptune-figures" in (tmp_path / "r.html").read_text()
+    assert main(["report", str(finished), "--static", "--out", str(tmp_path / "s.html")]) == 0
+    assert "data:image/png" in (tmp_path / "s.html").read_text()
     assert main(["export", str(finished), "--out", str(tmp_path / "r.csv")]) == 0
     assert (tmp_path / "r.csv").read_text().splitlines()[0].startswith("member,step,score,time")
     pytest.importorskip("pyarrow")
@@ -65,23 +87,14 @@ def test_cli_plot_report_export(finished, capsys, tmp_path):
     assert len(pd.read_parquet(tmp_path / "r.parquet")) == 48
 
 
-def _chromium(*args, tmp_path):
-    return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", *args],
-        capture_output=True, text=True, timeout=120,
-    )
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")
-def test_report_renders_in_a_headless_browser_with_every_image(finished, tmp_path):
-    path = write_report(finished)
-    dom = _chromium("--virtual-time-budget=5000", "--dump-dom", path.as_uri(), tmp_path=tmp_path)
+@needs_chromium
+def test_static_report_renders_in_a_headless_browser_with_every_image(finished, tmp_path):
+    path = write_report(finished, tmp_path / "static.html", static=True)
+    dom = chromium("--virtual-time-budget=5000", "--dump-dom", path.as_uri(), tmp_path=tmp_path)
     assert 'data-images-loaded="4/4"' in dom.stdout, dom.stderr[-2000:]
     shot = tmp_path / "report.png"
-    _chromium("--hide-scrollbars", "--window-size=1100,1800", f"--screenshot={shot}", path.as_uri(), tmp_path=tmp_path)
+    chromium("--hide-scrollbars", "--window-size=1100,1800", f"--screenshot={shot}", path.as_uri(), tmp_path=tmp_path)
     from PIL import Image  # matplotlib depends on pillow
 
     import numpy as np

@@ -21,7 +21,7 @@ class LocalCheckpoints:
     (:func:`poptune.files.write_atomic`): a reader sees the old file or the new one, never half
     of one, even if the writer is killed.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> ckpts = LocalCheckpoints(tempfile.mkdtemp())
         >>> ref = ckpts.ref(3, 8)

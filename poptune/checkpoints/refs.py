@@ -10,7 +10,7 @@ from poptune.errors import RunLogError
 def split_ref(ref: str) -> tuple[str, int | None]:
     """``(file, row)`` of a checkpoint reference: ``"f.pkl#3"`` is row 3 of a stacked file.
 
-    Example:
+    Examples:
         >>> split_ref("population/s00000004.pkl#3"), split_ref("m0001/s00000004.pkl")
         (('population/s00000004.pkl', 3), ('m0001/s00000004.pkl', None))
     """
@@ -24,7 +24,7 @@ def inside(file: str) -> str:
     References come from the run log, and a log may come from elsewhere: one that names
     ``../../secret`` or an absolute path must not be read, or deleted by the retention policy.
 
-    Example:
+    Examples:
         >>> inside("m0001/s00000004.pkl")
         'm0001/s00000004.pkl'
         >>> inside("../outside.pkl")

@@ -19,7 +19,7 @@ class FsspecCheckpoints:
         url: The folder, e.g. ``"s3://bucket/runs/digits/checkpoints"``.
         storage_options: Passed to ``fsspec`` (credentials, endpoint...).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> store = FsspecCheckpoints("file://" + tempfile.mkdtemp())
         >>> store.save("m0001/s00000004.pkl", b"state")

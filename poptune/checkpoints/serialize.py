@@ -71,7 +71,7 @@ def loads(payload: bytes, where: str, trusted: bool = False) -> Any:
         CheckpointError: The checkpoint holds an object the safe loader refuses.
         CheckpointLostError: The bytes are not a whole checkpoint (a damaged file).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> loads(dumps({"w": np.ones(2), "step": 3}, "m"), "m")["step"]
         3

@@ -33,7 +33,7 @@ def _pcg_state(seed: int, step: int, member: int) -> dict:
 def decision_rng(seed: int, step: int, member: int) -> np.random.Generator:
     """The random generator of member ``member``'s decision at ``step`` (a fresh one).
 
-    Example:
+    Examples:
         >>> decision_rng(0, 4, 1).random() == decision_rng(0, 4, 1).random() != decision_rng(0, 4, 2).random()
         True
     """

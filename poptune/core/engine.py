@@ -44,7 +44,7 @@ _FATAL = {"CheckpointError": CheckpointError, "DiskFullError": DiskFullError,  #
 def quorum_size(quorum: float, alive: int) -> int:
     """How many members must have reached a ready step before its first decisions.
 
-    Example:
+    Examples:
         >>> [quorum_size(0.5, n) for n in (1, 2, 3, 4, 16)]
         [1, 2, 2, 2, 8]
     """

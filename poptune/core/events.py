@@ -8,7 +8,7 @@ object holding the remaining fields; :func:`encode` and :func:`decode` convert b
 A kind this version does not know decodes to :class:`UnknownEvent`, so a log written by a
 newer poptune (with kinds added later, such as match results) still reads.
 
-Example:
+Examples:
     >>> from poptune.core import events as ev
     >>> row = ev.encode(ev.Reported(member=0, step=3, score=0.5, metrics={"loss": 0.1}, time=1.0))
     >>> row
@@ -273,7 +273,7 @@ def register(cls: type[Event]) -> type[Event]:
     A frozen dataclass deriving from :class:`Event` with a unique ``kind``; its ``member``,
     ``step`` and ``score`` fields (if any) are stored as columns, the rest as JSON data.
 
-    Example:
+    Examples:
         >>> from dataclasses import dataclass
         >>> @register
         ... @dataclass(frozen=True, slots=True)

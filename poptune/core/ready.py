@@ -10,7 +10,7 @@ class ReadyRule:
     """Ready steps are the multiples of ``interval`` from ``burn_in`` on, before ``budget``;
     ``ready_at`` (a fixed schedule's change steps) replaces that rule when given.
 
-    Example:
+    Examples:
         >>> rule = ReadyRule(interval=4, burn_in=0, budget=12)
         >>> [s for s in range(1, 13) if rule.is_ready(s)], rule.next_stop(4), rule.next_stop(8)
         ([4, 8], 8, 12)
@@ -52,7 +52,7 @@ def is_ready_step(step: int, interval: int | None, burn_in: int, budget: int,
                   ready_at: tuple[int, ...] | None = None) -> bool:
     """Whether ``step`` is a ready step (see :class:`ReadyRule`).
 
-    Example:
+    Examples:
         >>> [s for s in range(1, 13) if is_ready_step(s, 4, 0, 12)]
         [4, 8]
     """

@@ -21,7 +21,7 @@ class Retention:
     Args:
         keep: ``"last"`` deletes files as soon as they are unreachable; ``"all"`` never deletes.
 
-    Example:
+    Examples:
         >>> r = Retention("last")
         >>> r.point(0, "a"), r.point(1, "a"), r.point(0, "b"), r.point(1, "c")
         ([], [], [], ['a'])

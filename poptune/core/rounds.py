@@ -23,7 +23,7 @@ _MASK = (1 << 64) - 1
 def mix(*values: int) -> int:
     """A 64-bit hash of integers (splitmix64 steps): cheap, stable across runs and platforms.
 
-    Example:
+    Examples:
         >>> mix(0, 4, 1) == mix(0, 4, 1) != mix(0, 4, 2)
         True
     """

@@ -102,7 +102,7 @@ class PopulationState:
         live: Keep the indexes a running engine needs (rounds, retention, pacing). ``False``
             (reading a finished log) applies the same facts without them.
 
-    Example:
+    Examples:
         >>> from poptune.core import events as ev
         >>> state = PopulationState()
         >>> state.apply_all([ev.RunStarted(config={"steps": 4, "direction": "maximize"}),

@@ -35,7 +35,7 @@ class MLflow(Callback):
             ``pip install 'poptune[mlflow]'`` installs them).
         experiment: Experiment name, created if missing.
 
-    Example:
+    Examples:
         >>> import poptune as pt
         >>> logger = pt.loggers.MLflow(experiment="digits")  # pt.run(..., callbacks=[logger])
     """

@@ -40,7 +40,7 @@ class TensorBoard(Callback):
         log_dir: Where to write (default ``<run dir>/tensorboard``); view with
             ``tensorboard --logdir <log_dir>``.
 
-    Example:
+    Examples:
         >>> import poptune as pt
         >>> logger = pt.loggers.TensorBoard()  # pt.run(..., callbacks=[logger])
     """

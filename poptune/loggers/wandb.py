@@ -39,7 +39,7 @@ class WandB(Callback):
         dir: Where W&B writes its local files (default: the run directory).
         **init_kwargs: Passed to every ``wandb.init`` (``tags=...``, ``notes=...``).
 
-    Example:
+    Examples:
         >>> import poptune as pt
         >>> logger = pt.loggers.WandB(project="digits")  # pt.run(..., callbacks=[logger])
     """

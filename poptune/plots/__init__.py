@@ -1,6 +1,6 @@
 """Pictures of a run (matplotlib, the ``plot`` extra). Each plot has a plain data function.
 
-Example:
+Examples:
     >>> import poptune.plots as plots
     >>> sorted(plots.PLOTS)
     ['drift', 'lineage', 'schedule', 'scores']

@@ -45,15 +45,9 @@ def _interactive() -> bool:
         return False
 
 
-def member_colors(members) -> dict[int, tuple]:
-    """A stable color per member id (tab10/tab20, viridis beyond 20 members)."""
-    import matplotlib
+def member_colors(members) -> dict[int, str]:
+    """A stable colour per member id, the same as the interactive pictures' (never red: red is
+    the best lineage)."""
+    from poptune.plots.colors import member_colors as colors
 
-    ids = sorted(members)
-    if len(ids) <= 10:
-        cmap, scale = matplotlib.colormaps["tab10"], lambda i: i
-    elif len(ids) <= 20:
-        cmap, scale = matplotlib.colormaps["tab20"], lambda i: i
-    else:
-        cmap, scale = matplotlib.colormaps["viridis"], lambda i: i / max(len(ids) - 1, 1)
-    return {m: cmap(scale(i)) for i, m in enumerate(ids)}
+    return colors(members)

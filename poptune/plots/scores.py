@@ -13,9 +13,10 @@ def score_curves(result: Result) -> dict[str, Any]:
 
     Returns:
         ``{"members": {id: {"steps": [...], "scores": [...]}}, "exploits": [{"target", "source",
-        "step", "source_step", "from": (step, score), "to": (step, score)}], "best": id}``.
-        An exploit goes from the source's point where its state was saved to the target's
-        first point after the copy.
+        "step", "source_step", "from": (step, score), "to": (step, score)}], "best": id,
+        "lineage": [(member, step, score)]}``. An exploit goes from the source's point where its
+        state was saved to the target's first point after the copy; ``lineage`` is the best
+        model's history (see :func:`lineage_scores`).
     """
     members: dict[int, dict[str, list]] = {m.id: {"steps": [], "scores": []} for m in result.members}
     score_at: dict[tuple[int, int], float] = {}
@@ -38,12 +39,34 @@ def score_curves(result: Result) -> dict[str, Any]:
                 "to": (after, score_at[(x.target, after)]),
             }
         )
-    return {"members": members, "exploits": jumps, "best": result.best.id}
+    return {"members": members, "exploits": jumps, "best": result.best.id,
+            "lineage": lineage_scores(result, score_at=score_at)}
+
+
+def lineage_scores(result: Result, member: int | None = None,
+                   score_at: dict[tuple[int, int], float] | None = None) -> list[tuple[int, int, float]]:
+    """The scores along ``member``'s lineage (default: the best model's), oldest first.
+
+    Returns:
+        ``[(member, step, score)]`` on the members' own step axes: the points of each member
+        while it trained the model, so consecutive points of two members are an exploit's jump.
+        This is the history of the final model, not of the member that holds it: the best
+        member's own early steps belong to a model it discarded when it copied another.
+    """
+    if score_at is None:
+        score_at = {(r.member, r.step): r.score for r in result.reports}
+    points = []
+    for stretch in result.lineage(member):
+        for step in range(stretch.own_start + 1, stretch.own_end + 1):
+            if (stretch.member, step) in score_at:
+                points.append((stretch.member, step, score_at[(stretch.member, step)]))
+    return points
 
 
 @plain_text
 def plot_scores(result: Result, ax=None):
-    """Every member's score over its steps; dashed arrows are exploits (source -> target)."""
+    """Every member's score over its steps; dashed arrows are exploits (source -> target); the
+    thick red line is the best model's lineage."""
     from poptune.plots.mpl import member_colors, pyplot
 
     plt = pyplot()
@@ -53,17 +76,24 @@ def plot_scores(result: Result, ax=None):
     many = len(data["members"]) > 10
     for m, curve in data["members"].items():
         best = m == data["best"]
-        ax.plot(curve["steps"], curve["scores"], color=colors[m], lw=2.2 if best else 1.1,
-                alpha=1.0 if best else 0.75, label=f"member {m}" + (" (best)" if best else ""), zorder=3 if best else 2)
+        ax.plot(curve["steps"], curve["scores"], color=colors[m], lw=1.1, alpha=0.75,
+                label=f"member {m}" + (" (best)" if best else ""), zorder=2)
+    if data["lineage"]:
+        _, steps, scores = zip(*data["lineage"])
+        ax.plot(steps, scores, color="crimson", lw=2.6, alpha=0.9, zorder=4, label="best lineage")
     for jump in data["exploits"]:
         (x0, y0), (x1, y1) = jump["from"], jump["to"]
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                     arrowprops={"arrowstyle": "->", "color": colors[jump["target"]], "lw": 0.8, "ls": "--", "alpha": 0.6})
     ax.set_xlabel("step")
     ax.set_ylabel(f"score ({result.direction})")
-    ax.set_title(f"Scores of {len(data['members'])} members; dashed arrows: exploits (source -> target)")
+    ax.set_title(f"Scores of {len(data['members'])} members; dashed arrows: exploits (source -> target); "
+                 f"red: the best model's lineage", fontsize=10)
     if not many:
         ax.legend(fontsize=8, ncol=2, loc="best")
+    else:  # (a legend inside would hide the curves)
+        ax.legend(fontsize=6.5, ncol=1 if len(data["members"]) <= 24 else 2, loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

@@ -20,7 +20,7 @@ class Inline(Runner):
     step, then the least advanced member runs. With a fixed seed and a deterministic train
     function, two runs give identical results.
 
-    Example:
+    Examples:
         >>> import poptune as pt
         >>> runner = pt.runners.Inline()
     """

@@ -40,7 +40,7 @@ class Processes(Runner):
         threads: Math-library threads per worker (torch, OpenMP, MKL); default
             ``cpu_count // workers`` so workers do not oversubscribe the cores.
 
-    Example:
+    Examples:
         >>> import poptune as pt
         >>> runner = pt.runners.Processes(workers=2)
     """

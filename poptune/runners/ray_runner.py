@@ -44,7 +44,7 @@ class Ray(Runner):
     cluster pass ``pt.run(..., checkpoints="s3://bucket/path")`` (any fsspec URL) or a shared
     file system path.
 
-    Example:
+    Examples:
         >>> import poptune as pt
         >>> runner = pt.runners.Ray(resources_per_member={"num_cpus": 1})
     """

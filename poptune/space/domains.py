@@ -70,7 +70,7 @@ class Float(Domain):
             Requires ``low > 0``.
         explore: ``False``: sampled once per member, never changed by explore.
 
-    Example:
+    Examples:
         >>> import numpy as np, poptune as pt
         >>> lr = pt.Float(1e-4, 1e-1, log=True)
         >>> 1e-4 <= lr.sample(np.random.default_rng(0)) <= 1e-1
@@ -133,7 +133,7 @@ class Int(Domain):
     Perturbation multiplies and rounds; when rounding would leave the value where it was, it
     moves one unit in the factor's direction, so small integers still explore.
 
-    Example:
+    Examples:
         >>> import numpy as np, poptune as pt
         >>> width = pt.Int(16, 256, log=True)
         >>> width.perturb(64, 1.2, np.random.default_rng(0))
@@ -195,7 +195,7 @@ class Choice(Domain):
     ``[16, 32, 64]`` from 32 to 16 or 64). Options must be JSON values (numbers, strings,
     booleans, ``None``). ``explore=False`` samples it once per member and never changes it.
 
-    Example:
+    Examples:
         >>> import numpy as np, poptune as pt
         >>> act = pt.Choice(["relu", "tanh", "gelu"])
         >>> act.perturb("tanh", 1.2, np.random.default_rng(0))

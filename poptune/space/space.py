@@ -21,7 +21,7 @@ _CONSTANT_TYPES = (str, int, float, bool, type(None))
 class Space(Mapping[str, Any]):
     """An ordered mapping from hyperparameter name to :class:`Domain` or constant.
 
-    Example:
+    Examples:
         >>> import numpy as np, poptune as pt
         >>> space = pt.Space({"lr": pt.Float(1e-4, 1e-1, log=True), "batch": 64})
         >>> sorted(space.sample(np.random.default_rng(0)))

@@ -48,7 +48,7 @@ class Store:
         path: The SQLite file. Created (with its directory) unless ``readonly``.
         readonly: Open for reading only; the file must exist.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> from poptune.core.events import Reported
         >>> from poptune.store import Store

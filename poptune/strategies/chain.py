@@ -17,7 +17,7 @@ class Chain(Explore):
     ``(hparams) -> dict``, ``(hparams, rng) -> dict`` or ``(hparams, rng, context) -> dict``;
     what a function returns is checked against the space.
 
-    Example:
+    Examples:
         >>> import numpy as np, poptune as pt
         >>> space = pt.Space({"lr": pt.Float(1e-4, 1.0, log=True)})
         >>> cap = lambda h: {"lr": min(h["lr"], 0.1)}

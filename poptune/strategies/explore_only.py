@@ -12,7 +12,7 @@ class ExploreOnly(Exploit):
     It is the "explore only" arm of the paper's toy ablation (section 4.1); useful to check that
     exploit contributes to a result, not for tuning.
 
-    Example:
+    Examples:
         >>> import numpy as np, poptune as pt
         >>> from poptune.strategies import MemberView
         >>> me = MemberView(0, {}, 0.1, 0.1, 4, (0.1,))

@@ -32,7 +32,7 @@ class Fitness:
 def oriented(value: float, direction: str) -> float:
     """``value`` with higher meaning better; non-finite values become ``-inf``.
 
-    Example:
+    Examples:
         >>> oriented(0.3, "minimize"), oriented(float("nan"), "maximize")
         (-0.3, -inf)
     """
@@ -44,7 +44,7 @@ def oriented(value: float, direction: str) -> float:
 class Score(Fitness):
     """The latest score, oriented by the run's direction (the default).
 
-    Example:
+    Examples:
         >>> Score().value(0.25, {}, (0.25,), "minimize")
         -0.25
     """
@@ -65,7 +65,7 @@ class Smoothed(Fitness):
     Args:
         window: Number of recent scores averaged, at least 1.
 
-    Example:
+    Examples:
         >>> Smoothed(3).value(0.9, {}, (0.1, 0.2, 0.9), "maximize")
         0.4
     """
@@ -92,7 +92,7 @@ class Metric(Fitness):
         name: A metric every member reports (``member.report(score, name=value)``).
         direction: ``"maximize"`` or ``"minimize"`` that metric.
 
-    Example:
+    Examples:
         >>> Metric("val_loss", "minimize").value(0.9, {"val_loss": 0.3}, (0.9,), "maximize")
         -0.3
     """

@@ -10,7 +10,7 @@ A noise variance is learned too (the rewards PB2 fits are noisy changes of a sco
 parameters maximise the log marginal likelihood (L-BFGS-B on unconstrained parameters, with
 exact gradients).
 
-Example:
+Examples:
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> t, z = np.repeat(np.arange(10.0), 3), rng.random((30, 1))

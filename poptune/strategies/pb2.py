@@ -29,7 +29,7 @@ state now. A small population (4 members) then finds schedules random perturbati
   in its event's ``info["pb2"]`` (points, kernel parameters, mean, std and UCB of the choice,
   the bandit's probabilities, or the fallback's reason).
 
-Example:
+Examples:
     >>> import poptune as pt
     >>> explore = pt.PB2()          # pt.run(train, space, explore=pt.PB2(), ...)
 """
@@ -58,10 +58,11 @@ class PB2(Explore):
         min_points: Fewer points than this fall back to ``fallback`` (default ``2 * d + 4`` for
             ``d`` explorable hyperparameters).
         candidates: Random candidates the acquisition is evaluated on before local refinement.
-        c1, c2: The UCB weight ``kappa**2 = c1 * log(c2 * n)`` for ``n`` data points (at least 0.01).
+        c1: The UCB weight is ``kappa**2 = c1 * log(c2 * n)`` for ``n`` data points (at least 0.01).
+        c2: See ``c1``.
         fallback: Explore strategy used while PB2 has too little data.
 
-    Example:
+    Examples:
         >>> import poptune as pt
         >>> pt.PB2(window=200)
         PB2(window=200)

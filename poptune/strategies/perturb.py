@@ -25,7 +25,7 @@ class Perturb(Explore):
     Args:
         factors: Factors to draw from, uniformly; the paper uses ``(0.8, 1.2)``.
 
-    Example:
+    Examples:
         >>> import numpy as np, poptune as pt
         >>> space = pt.Space({"lr": pt.Float(1e-4, 1e-1, log=True)})
         >>> pt.Perturb().explore({"lr": 0.01}, space, np.random.default_rng(1))["lr"] in (0.008, 0.012)

@@ -17,7 +17,7 @@ class PerturbOrResample(Explore):
         factors: Perturbation factors, drawn uniformly.
         probability: Chance, per hyperparameter, of a resample instead of a perturbation.
 
-    Example:
+    Examples:
         >>> import numpy as np, poptune as pt
         >>> space = pt.Space({"lr": pt.Float(1e-4, 1e-1, log=True), "act": pt.Choice(["relu", "tanh"])})
         >>> new = pt.PerturbOrResample().explore({"lr": 0.01, "act": "relu"}, space, np.random.default_rng(0))

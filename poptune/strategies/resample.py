@@ -18,7 +18,7 @@ class Resample(Explore):
     Args:
         probability: Chance, per hyperparameter, of being redrawn; the rest are kept.
 
-    Example:
+    Examples:
         >>> import numpy as np, poptune as pt
         >>> space = pt.Space({"lr": pt.Float(1e-4, 1e-1, log=True)})
         >>> pt.Resample(1.0).explore({"lr": 0.01}, space, np.random.default_rng(0))["lr"] != 0.01

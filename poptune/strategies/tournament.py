@@ -18,7 +18,7 @@ class Tournament(Exploit):
     Args:
         size: Tournament size including the target, at least 2.
 
-    Example:
+    Examples:
         >>> import numpy as np, poptune as pt
         >>> from poptune.strategies import MemberView
         >>> pop = [MemberView(0, {}, 0.1, 0.1, 4, (0.1,)), MemberView(1, {}, 0.9, 0.9, 4, (0.9,))]

@@ -21,7 +21,7 @@ class Truncation(Exploit):
     Args:
         fraction: Share of the population in the bottom and in the top, in ``(0, 0.5]``.
 
-    Example:
+    Examples:
         >>> import numpy as np, poptune as pt
         >>> from poptune.strategies import MemberView
         >>> pop = [MemberView(i, {}, s, s, 4, (s,)) for i, s in enumerate([0.1, 0.5, 0.9])]

@@ -23,7 +23,7 @@ class TTest(Exploit):
         window: Number of recent scores compared, at least 2.
         alpha: Significance level, in ``(0, 1)``.
 
-    Example:
+    Examples:
         >>> import numpy as np, poptune as pt
         >>> from poptune.strategies import MemberView
         >>> low, high = (0.1, 0.12, 0.11, 0.1), (0.9, 0.91, 0.9, 0.92)

@@ -55,7 +55,7 @@ class Segment:
     scores of steps ``start + 1``, ``start + 2``, ... as reported; ``fitness`` the same steps'
     fitness (higher is better, ``-inf`` for a non-finite score), ``origin_fitness`` the origin's.
 
-    Example:
+    Examples:
         >>> s = Segment(member=2, start=8, hparams={"lr": 0.1}, scores=(0.5, 0.6), origin=0, origin_score=0.45)
         >>> s.end, s.steps
         (10, (9, 10))
@@ -117,7 +117,7 @@ class PopulationView(Sequence[MemberView]):
         history: The run's history (segments, members still training); empty without one.
         rng: Breaks ties when ``members`` is a list.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> pop = PopulationView([MemberView(i, {}, s, s, 4, (s,)) for i, s in enumerate([0.5, 0.1, 0.9])])
         >>> [m.id for m in pop], pop.rank(0), pop[-1].id

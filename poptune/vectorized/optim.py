@@ -59,7 +59,7 @@ class Optimizer:
 class SGD(Optimizer):
     """Per-member SGD with momentum, dampening, Nesterov and weight decay (as ``torch.optim.SGD``).
 
-    Example:
+    Examples:
         >>> import poptune as pt
         >>> opt = pt.vectorized.SGD(lr="lr", momentum="momentum", weight_decay=1e-4)
         >>> sorted(opt.names())
@@ -112,7 +112,7 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Per-member Adam (as ``torch.optim.Adam``: L2 weight decay added to the gradient).
 
-    Example:
+    Examples:
         >>> import poptune as pt
         >>> opt = pt.vectorized.Adam(lr="lr", beta1=0.9, beta2="beta2")
         >>> sorted(opt.names())
@@ -172,7 +172,7 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Per-member AdamW (as ``torch.optim.AdamW``: decoupled weight decay).
 
-    Example:
+    Examples:
         >>> import poptune as pt
         >>> opt = pt.vectorized.AdamW(lr="lr", weight_decay="wd")
     """

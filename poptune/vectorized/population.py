@@ -34,7 +34,7 @@ class Functional:
         fn: ``fn(params, *inputs) -> output`` for one member (``params``: dict of tensors).
         init: ``init(generator) -> params`` for one member, drawing from ``generator``.
 
-    Example:
+    Examples:
         >>> import torch, poptune as pt
         >>> linear = pt.vectorized.Functional(
         ...     lambda p, x: x @ p["w"], lambda g: {"w": torch.randn(3, 2, generator=g)})
@@ -67,11 +67,12 @@ class Population:
         init: ``"independent"`` (each member initialized with its own seed) or ``"shared"``
             (every member starts from the same weights).
         seed: Seed of the initializations and of the members' randomness (dropout).
-        device, dtype: Where and in what precision the stack lives (default: the model's).
+        device: Where the stack lives (default: the model's device).
+        dtype: The stack's precision (default: the model's).
         randomness: ``torch.vmap`` randomness: ``"different"`` gives members different dropout
             masks (default), ``"same"`` the same.
 
-    Example:
+    Examples:
         >>> import torch, poptune as pt
         >>> pop = pt.vectorized.Population(lambda: torch.nn.Linear(4, 2), 8,
         ...                                optimizer=pt.vectorized.SGD(lr="lr"),
@@ -222,7 +223,7 @@ class Population:
             pass_hparams: Call ``loss(output, target, hparams)`` with the member's numeric
                 hyperparameters as 0-d tensors (loss weights, entropy coefficients...).
 
-        Example:
+        Examples:
             >>> import torch, poptune as pt
             >>> pop = pt.vectorized.Population(lambda: torch.nn.Linear(4, 3), 8,
             ...                                optimizer=pt.vectorized.SGD(lr="lr"), hparams={"lr": [0.1] * 8})

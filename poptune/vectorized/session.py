@@ -41,10 +41,11 @@ class Session:
         space: The search space; it must name every hyperparameter the optimizer reads.
         steps: Budget per member, in steps (``report`` calls).
         interval: Steps between ready points (``None``: never exploit).
-        direction, exploit, explore, dir, seed, resume, overwrite, initial, progress, burn_in,
-        keep_checkpoints, callbacks, metadata, fitness: As for :func:`poptune.run`.
+        direction: As for :func:`poptune.run`, like ``exploit``, ``explore``, ``dir``,
+            ``seed``, ``resume``, ``overwrite``, ``initial``, ``progress``, ``burn_in``,
+            ``keep_checkpoints``, ``callbacks``, ``metadata`` and ``fitness``.
 
-    Example:
+    Examples:
         >>> import torch, tempfile, poptune as pt
         >>> pop = pt.vectorized.Population(lambda: torch.nn.Linear(2, 1), 4,
         ...                                optimizer=pt.vectorized.SGD(lr="lr"))

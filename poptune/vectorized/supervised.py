@@ -74,10 +74,12 @@ def run(
         direction: Needed for a callable metric; inferred for the named ones.
         optimizer: Default: ``SGD(lr="lr")`` plus ``momentum``/``weight_decay`` when the space
             names them.
-        population, steps, interval, exploit, explore, dir, seed, resume, overwrite, initial,
-        progress, callbacks, metadata, keep_checkpoints, fitness: As for :func:`poptune.run`.
+        population: As for :func:`poptune.run`, like ``steps``, ``interval``, ``exploit``,
+            ``explore``, ``dir``, ``seed``, ``resume``, ``overwrite``, ``initial``,
+            ``progress``, ``callbacks``, ``metadata``, ``keep_checkpoints`` and ``fitness``.
         batch_size: Training batch size.
-        device, dtype: Where the population lives (default: CUDA when available, else CPU).
+        device: Where the population lives (default: CUDA when available, else CPU).
+        dtype: The precision of the stacked parameters (default: the model's).
         init: ``"independent"`` or ``"shared"`` initial weights.
         eval_batch_size: Validation batch size.
         compile: Compile the training step with ``torch.compile``: a few seconds once, then
@@ -88,7 +90,7 @@ def run(
         The run's :class:`~poptune.Result` (``result.checkpoint()`` is the best member's
         ``{"model": state_dict, ...}``).
 
-    Example:
+    Examples:
         >>> import torch, tempfile, poptune as pt
         >>> x, y = torch.randn(256, 8), torch.randint(0, 3, (256,))
         >>> result = pt.vectorized.run(

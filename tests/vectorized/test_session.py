@@ -87,8 +87,10 @@ def test_only_the_last_and_final_population_files_are_kept(run_dir):
 
 def test_report_and_plots_work_on_a_vectorized_run(run_dir):
     vrun(run_dir)
-    html = write_report(run_dir).read_text()
-    assert html.count("<img src='data:image/png") == 4 and "vectorized" in html
+    static = write_report(run_dir, static=True).read_text()
+    assert static.count("<img src='data:image/png") == 4 and "vectorized" in static
+    interactive = write_report(run_dir).read_text()
+    assert interactive.count("<div class='plot' id='plot-") == 4 and "vectorized" in interactive
 
 
 def test_session_misuse(run_dir):
