@@ -7,7 +7,7 @@ Examples:
 
 __version__ = "0.2.0"
 
-from poptune import loggers, runners, strategies
+from poptune import league, loggers, runners, strategies
 from poptune.core import events
 from poptune.strategies import fitness
 from poptune.callbacks import Callback
@@ -32,6 +32,7 @@ from poptune.space import Choice, Float, Int, Space
 from poptune.torch_state import checkpoint as torch_checkpoint
 from poptune.torch_state import restore as torch_restore
 from poptune.stopping import Stop
+from poptune.league.league import League
 from poptune.strategies import (
     Chain,
     Exploit,
@@ -66,6 +67,7 @@ __all__ = [
     "ExploreOnly",
     "Float",
     "Int",
+    "League",
     "LineageRecord",
     "Member",
     "MemberRecord",
@@ -92,6 +94,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "events",
+    "league",
     "fitness",
     "loggers",
     "replay",

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from collections.abc import Callable, Iterator
 
 from poptune.checkpoints import dumps, loads, resolve
-from poptune.errors import UsageError
+from poptune.errors import PoptuneError, UsageError
 from poptune.core.messages import STOP, YIELD, Continue, Report, Restart, Task
 
 _UNSET = object()
@@ -78,6 +78,9 @@ class Member:
         self.stopped = False
         self._iterating = False
         self._reported_this_step = False
+        self._opponents = self._league_opponents(task.opponents)
+        self._next_opponent = 0
+        self._matches: list[dict] = []
 
     @property
     def checkpoint(self) -> Any:
@@ -166,8 +169,9 @@ class Member:
             self._checkpoints.save(ref, dumps(resolve(state), f"member {self.id} at step {step}"))
         self.step = step
         self._reported_this_step = True
+        matches, self._matches = tuple(self._matches), []
         reply = self._channel.report(
-            Report(self.id, step, score, metrics, time.time(), ref=ref, ready=ready, final=final)
+            Report(self.id, step, score, metrics, time.time(), ref=ref, ready=ready, final=final, matches=matches)
         )
         if final:
             self._outcome = "final"
@@ -178,8 +182,75 @@ class Member:
                 self._outcome, self.stopped = "final", True
             elif isinstance(reply, Continue):
                 self._stop = reply.stop
+                if reply.opponents:
+                    self._opponents, self._next_opponent = self._league_opponents(reply.opponents), 0
             else:
                 raise RuntimeError(f"poptune internal error: unexpected reply {reply!r}")
+
+    # -- leagues (pt.run(league=pt.League(...))) ------------------------------------------------
+
+    @property
+    def opponents(self) -> list:
+        """The league opponents drawn for this stretch of training (``[]`` outside a league):
+        :class:`~poptune.league.Opponent` handles. New ones are drawn at every ready step."""
+        return list(self._opponents)
+
+    def opponent(self):
+        """The next league opponent to play (the drawn ones in turn): a
+        :class:`~poptune.league.Opponent` with ``player``, ``hparams`` and ``checkpoint``."""
+        if not self._opponents:
+            raise UsageError(f"member {self.id}: member.opponent() needs a league: pass league=pt.League(...) to pt.run")
+        opponent = self._opponents[self._next_opponent % len(self._opponents)]
+        self._next_opponent += 1
+        return opponent
+
+    def report_match(self, opponent, outcome=None, *, ranks=None, scores=None, teams=None) -> None:
+        """Record a league game of this member against ``opponent``; it is sent with the next
+        :meth:`report` (so a step's fitness, its rating, counts that step's games).
+
+        Args:
+            opponent: The :class:`~poptune.league.Opponent` played (or a
+                :class:`~poptune.league.Player`).
+            outcome: For this member: ``1`` (win), ``0`` (loss), ``0.5`` (draw), or ``"win"``,
+                ``"loss"``, ``"draw"``.
+            ranks: Instead of ``outcome``: ``[mine, theirs]``, lower is better.
+            scores: Instead of ``outcome``: ``[mine, theirs]``, higher is better (ties are draws).
+            teams: For team games, instead of ``opponent`` alone: the teams, each a list of
+                players (this member's team first), with ``ranks`` or ``scores`` per team.
+        """
+        from poptune.league.outcomes import as_match
+        from poptune.league.players import Player, as_player
+
+        if not self._opponents:
+            raise UsageError(f"member {self.id}: report_match() needs a league: pass league=pt.League(...) to pt.run")
+        me = Player(self.id)
+        theirs = None
+        if teams is None:
+            theirs = as_player(getattr(opponent, "player", opponent), "opponent")
+            # (a game against its own model is checked, then rates nothing)
+            sides = [me, theirs if theirs != me else Player(self.id + 1)]
+        else:
+            sides = teams
+        try:
+            match = as_match(sides, outcome, ranks=ranks, scores=scores, step=self.step + 1)
+        except PoptuneError as err:
+            raise UsageError(f"member {self.id}: report_match: {err}") from None
+        if theirs == me:
+            return
+        for player in match.players:
+            if player.member >= self._task.population:
+                raise UsageError(f"member {self.id}: report_match: {player} is not a member of this run")
+        self._matches.append(match.to_dict())
+
+    def _league_opponents(self, drawn) -> list:
+        from poptune.league.opponent import Opponent
+        from poptune.league.players import Player
+
+        return [Opponent(Player.from_json(player), hparams, ref, self._load_ref, Player.from_json(player) == Player(self.id))
+                for player, hparams, ref in drawn]
+
+    def _load_ref(self, ref: str) -> Any:
+        return loads(self._checkpoints.load(ref), self._where(), trusted=self._task.trusted)
 
     def _where(self) -> str:
         return f"member {self.id} at step {self.step}"

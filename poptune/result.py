@@ -11,8 +11,11 @@ from typing import Any
 
 from poptune.checkpoints import loads, open_checkpoints, split_ref
 from poptune.core import events as ev
+from poptune.league.league import rating_from_description
+from poptune.league.outcomes import Match
+from poptune.league.state import LeagueState
 from poptune.core.state import FAILED, FINISHED, PopulationState
-from poptune.errors import PoptuneError, RunLogError
+from poptune.errors import PoptuneError, RunLogError, UsageError
 from poptune.rundir import checkpoint_location
 from poptune.space import Space
 from poptune.strategies.fitness import oriented
@@ -145,7 +148,11 @@ class Result:
         self.config.update({k: v for k, v in sessions[-1].config.items() if k in ("steps", "interval")})
         self.space = Space.from_description(self.config["space"])
         self.direction: str = self.config["direction"]
-        self._population = PopulationState()
+        league = self.config.get("league")
+        self._rating = rating_from_description(league)
+        self._league = (LeagueState(self._rating, league.get("snapshots_every") or 0, league.get("max_snapshots", 0))
+                        if league else None)
+        self._population = PopulationState(league=self._league)
         self._population.apply_all(events)
         self._index()
 
@@ -371,6 +378,58 @@ class Result:
         budget = self.config["steps"]
         return {m.id: budget - m.step for m in self.members if m.status == FAILED}
 
+    # -- leagues ---------------------------------------------------------------------------------
+
+    def _need_league(self) -> LeagueState:
+        if self._league is None:
+            raise UsageError("this run has no league: matches, ratings and payoffs need pt.run(..., league=pt.League())")
+        return self._league
+
+    @property
+    def matches(self) -> list[Match]:
+        """Every league game, in the order the controller recorded them (each with its step)."""
+        return list(self._need_league().matches)
+
+    def ratings(self, over_time: bool = False) -> dict:
+        """The players' conservative ratings (``rating.conservative``: Elo, or mu - k*sigma).
+
+        Args:
+            over_time: ``False``: ``{player: rating}`` now. ``True``: ``{player: [(games so
+                far, rating), ...]}``, a point whenever the player's rating changed: after each of
+                its games (numbered in :attr:`matches` order), when it was frozen as a snapshot,
+                and when an exploit gave a member its source's rating.
+        """
+        league = self._need_league()
+        if self._rating is None:
+            raise UsageError(f"the run's rating ({league_rating(self.config)}) cannot be rebuilt here; rate "
+                             f"result.matches yourself, e.g. rating.rate_all(result.matches)")
+        if not over_time:
+            return league.conservative()
+        return league.history()
+
+    def payoff(self, players: list | None = None, unseen: float = math.nan):
+        """The league's win-rate matrix: ``(players, P, counts)`` where ``P[i, j]`` is the share
+        of games ``players[i]`` won against ``players[j]`` (draws count half) over ``counts[i, j]``
+        games; pairs that never met get ``unseen``. Default players: everyone who played, sorted."""
+        from poptune.league.payoff import payoff
+
+        matches = self._need_league().matches
+        if players is None:
+            players = sorted({p for m in matches for p in m.players})
+        matrix, counts = payoff(matches, players, unseen=unseen)
+        return list(players), matrix, counts
+
+    def nash(self, players: list | None = None, unseen: float = 0.5) -> dict:
+        """The Nash mixture of the league's meta-game: ``{player: weight}``, from :meth:`payoff`
+        (pairs that never met count as even, ``unseen``). A mixture to deploy or to play against."""
+        from poptune.league.nash import nash
+
+        players, matrix, _ = self.payoff(players, unseen=unseen)
+        if not players:
+            return {}
+        weights = nash(matrix)
+        return {p: float(w) for p, w in zip(players, weights)}
+
     def summary(self) -> str:
         """A few lines: status, best member, its hyperparameters, members that failed."""
         best = self.best
@@ -404,3 +463,8 @@ def _alive(pid: Any, host: Any) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def league_rating(config: dict) -> str:
+    """The rating a run's league used, as text."""
+    return (config.get("league") or {}).get("rating_repr", "none")

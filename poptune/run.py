@@ -15,6 +15,7 @@ from poptune.rundir import DEFAULT_EXPLOIT, DEFAULT_EXPLORE, check_settings, ope
 from poptune.runners import Inline, Processes, Ray, Runner
 from poptune.space import Space
 from poptune.stopping import Stop
+from poptune.league.league import League
 from poptune.strategies import Exploit, Explore
 from poptune.strategies.fitness import Fitness
 
@@ -49,6 +50,7 @@ def run(
     fitness: Fitness | Callable | str | None = None,
     trust_checkpoints: bool = False,
     stop: Stop | Mapping | Callable | None = None,
+    league: League | None = None,
 ) -> Result:
     """Train a population with Population Based Training and return the :class:`Result`.
 
@@ -119,6 +121,9 @@ def run(
             :class:`~poptune.result.ReportRecord` (``member``, ``step``, ``score``, ``metrics``).
             Checked on every report; a member that meets it finishes at its next ready step
             (where its state is saved) and frees its worker. See :mod:`poptune.stopping`.
+        league: A self-play league (:class:`~poptune.League`): members play each other
+            (``member.opponent()``, ``member.report_match(opponent, outcome)``) and, unless
+            ``fitness`` says otherwise, rank by their conservative rating.
 
     Returns:
         The run's :class:`~poptune.Result`.
@@ -152,7 +157,7 @@ def run(
         progress=progress, burn_in=burn_in, synchronous=synchronous, retries=retries,
         keep_checkpoints=keep_checkpoints, callbacks=callbacks, schedule=schedule, metadata=metadata,
         max_lag=max_lag, checkpoints=checkpoints, quorum=quorum, fitness=fitness,
-        trust_checkpoints=trust_checkpoints, stop=stop,
+        trust_checkpoints=trust_checkpoints, stop=stop, league=league,
     )
     opened = open_run(settings, runner.describe(), getattr(train, "__qualname__", repr(train)),
                       can_hold=not runner.in_process)

@@ -35,7 +35,9 @@ from poptune.space import Space, as_space
 from poptune.store import Store, store_path
 from poptune.strategies import Exploit, Explore, PerturbOrResample, Truncation, as_exploit, as_explore
 from poptune.stopping import Stop, as_stop
-from poptune.strategies.fitness import Fitness, as_fitness
+from poptune.league.league import League, as_league
+from poptune.league.state import LeagueState
+from poptune.strategies.fitness import Fitness, Rated, as_fitness
 
 CHECKPOINT_DIR = "checkpoints"
 DIRECTIONS = ("maximize", "minimize")
@@ -75,6 +77,7 @@ class Settings:
     fitness: Fitness | None = None
     trust_checkpoints: bool = False
     stop: Stop | None = None
+    league: League | None = None
 
 
 def check_settings(
@@ -105,6 +108,7 @@ def check_settings(
     fitness: Fitness | Callable | str | None = None,
     trust_checkpoints: bool = False,
     stop: Stop | Mapping | Callable | None = None,
+    league: League | None = None,
 ) -> Settings:
     """Validate run arguments; every error names the argument and the fix."""
     space = as_space(space)
@@ -152,6 +156,13 @@ def check_settings(
         max_lag = non_negative_int("max_lag", max_lag)
     if isinstance(quorum, bool) or not isinstance(quorum, (int, float)) or not 0 < quorum <= 1:
         raise ConfigError(f"quorum must be a share of the population in (0, 1], got {quorum!r}")
+    league = as_league(league)
+    if league is not None:
+        league = league.resolved(interval)
+        if fitness is None:
+            fitness = Rated()
+    elif isinstance(fitness, Rated):
+        raise ConfigError("fitness=pt.fitness.Rated() ranks members by their league rating: pass league=pt.League(...)")
     fitness = as_fitness(fitness, direction)
     stop = as_stop(stop, direction)
     if metadata is not None and not isinstance(metadata, Mapping):
@@ -164,6 +175,7 @@ def check_settings(
         synchronous=bool(synchronous), retries=retries, keep_checkpoints=keep_checkpoints,
         callbacks=list(callbacks), schedule=schedule, metadata=dict(metadata or {}), max_lag=max_lag,
         checkpoints=None if checkpoints is None else str(checkpoints), quorum=float(quorum), fitness=fitness, stop=stop,
+        league=league,
         trust_checkpoints=bool(trust_checkpoints),
     )
 
@@ -213,6 +225,7 @@ def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool =
         "explore": repr(s.explore),
         "fitness": repr(s.fitness),
         "stop": repr(s.stop) if s.stop is not None else None,
+        "league": s.league.describe() if s.league is not None else None,
         "synchronous": s.synchronous,
         "quorum": s.quorum,
         "retries": s.retries,
@@ -243,7 +256,9 @@ def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool =
         raise
     try:
         window = getattr(s.exploit, "window", 1) if s.exploit is not None else 1
-        state = PopulationState(s.fitness, window, live=True)
+        league = (LeagueState(s.league.rating, s.league.snapshots_every, s.league.max_snapshots)
+                  if s.league is not None else None)
+        state = PopulationState(s.fitness, window, live=True, league=league)
         past = store.read()
         state.apply_all(past)
         session = sum(isinstance(e, ev.RunStarted) for e in past)
@@ -270,7 +285,7 @@ def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool =
                           schedule=dict(s.schedule) if s.schedule is not None else None)
         core = Engine(state, decider, recorder.record, synchronous=s.synchronous, quorum=s.quorum,
                       max_lag=s.max_lag, retries=s.retries, seed=seed, session=session, can_hold=can_hold,
-                      trusted=s.trust_checkpoints, stop=s.stop)
+                      trusted=s.trust_checkpoints, stop=s.stop, league=s.league)
         for callback in callbacks:
             callback.on_start(config, state, str(s.dir))
     except BaseException:

@@ -118,3 +118,37 @@ def test_huggingface_example_small(tmp_path):
     result = pt.Result.load(tmp_path / "runs" / "example-huggingface")
     assert sorted((r.member, r.step) for r in result.reports) == [(m, s) for m in range(4) for s in range(1, 5)]
     assert result.best.score > 0.8
+
+
+def test_kuhn_league_example_deploys_a_nash_mixture_better_than_its_members(tmp_path):
+    from poptune.league import Player
+    from poptune.league.games import kuhn
+
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "kuhn_league.py"), "--small", "--seeds", "1"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True).stdout
+    rows = {(m.strip(), d.strip()): float(v) for m, d, v in re.findall(r"^\s*(.+?) \| (.+?): ([0-9.]+) \+-", out,
+                                                                       flags=re.M)}
+    assert len(rows) == 12 and "1600 updates per method" in out
+    uniform = kuhn.exploitability(kuhn.uniform())  # 11/24
+    assert rows[("league + PBT", "nash mixture")] < uniform / 2
+    # the league's value is the mixture: its Nash mixture beats its least exploitable member
+    assert rows[("league + PBT", "nash mixture")] < rows[("league + PBT", "oracle: best member")]
+
+    example = load_example("kuhn_league")
+    steps = example.SMALL["steps"]
+    result = example.run_league(0, tmp_path / "run", steps=steps)
+    # every member reports every step; after the first stretch (where member 0 has only itself to meet)
+    # every step has games
+    assert sorted((r.member, r.step) for r in result.reports) == [
+        (m, s) for m in range(example.POPULATION) for s in range(1, steps + 1)]
+    played = {m.step for m in result.matches}
+    assert played >= set(range(example.INTERVAL + 1, steps + 1))
+    assert len(result.matches) > example.POPULATION * (steps - example.INTERVAL)  # most draws are other players
+    # the policies the deployed mixture is built from are the states the members saved
+    policies = example.policies(result)
+    for m in range(example.POPULATION):
+        assert example.probabilities(result.checkpoint(m)) == pytest.approx(policies[Player(m)])
+    mixture = result.nash()
+    assert set(mixture) <= set(policies) and any(p.is_snapshot and w > 0 for p, w in mixture.items())
+    deployed = example.deployed_league(result)
+    assert deployed["nash mixture"] < uniform / 2

@@ -37,6 +37,7 @@ from poptune.core.state import FINISHED, PENDING, PopulationState
 from poptune.errors import CheckpointError, DiskFullError, RunLogError, StrategyError, UsageError
 
 TASK_STREAM = 2  # the rng stream of task seeds: SeedSequence([seed, 2, member, step, attempt])
+LEAGUE_STREAM = 7  # opponent draws: SeedSequence([seed, 7, member, step, attempt])
 _FATAL = {"CheckpointError": CheckpointError, "DiskFullError": DiskFullError,  # errors that stop the run
           "RunLogError": RunLogError}
 
@@ -68,16 +69,21 @@ class Engine:
         can_hold: Whether a waiting member may keep its worker, blocked (``False`` for a runner
             whose member runs on the caller's own stack).
         trusted: Members load checkpoints with full pickle (``trust_checkpoints=True``).
+        stop: The run's stop condition (:mod:`poptune.stopping`).
+        league: A :class:`~poptune.League`: the engine draws each member's opponents when it
+            starts a stretch of training (recorded as an event), and records the matches that
+            come with reports.
     """
 
     def __init__(self, state: PopulationState, decider: Decider, record: Callable[[list[ev.Event]], None], *,
                  synchronous: bool = False, quorum: float = 0.5, max_lag: int | None = None, retries: int = 2,
                  seed: int = 0, session: int = 0, can_hold: bool = True, trusted: bool = False,
-                 stop: Callable[[Any], bool] | None = None):
+                 stop: Callable[[Any], bool] | None = None, league: Any = None):
         self.state, self.decider, self._record = state, decider, record
         self.synchronous, self.quorum, self.max_lag, self.retries = synchronous, quorum, max_lag, retries
         self.seed, self.session, self.can_hold, self.trusted = seed, session, can_hold, trusted
         self.stop = stop  # the run's stop condition (poptune.stopping), checked on every report
+        self.league = league  # a pt.League: opponents are drawn whenever a member starts a stretch
         self.stopping: set[int] = set()  # met it: finishes at its next ready step
         self.on_worker: set[int] = set()  # a worker runs it (or holds it blocked)
         self.waiting: dict[int, set[int]] = {}  # ready step -> members waiting for their decision there
@@ -137,7 +143,36 @@ class Engine:
         return Task(member=member, hparams=dict(state.hparams), ref=state.ref, start=state.ref_step,
                     stop=self.state.rule.next_stop(state.ref_step), budget=self.state.budget,
                     seed=int(seed.generate_state(1)[0]), generation=state.generation, attempt=state.failures,
-                    session=self.session, trusted=self.trusted)
+                    session=self.session, trusted=self.trusted, opponents=self._draw(member),
+                    population=len(self.state))
+
+    def _draw(self, member: int) -> tuple:
+        """A league's opponents for ``member`` from its current step, recorded; ``()`` without a league."""
+        if self.league is None:
+            return ()
+        state, league = self.state[member], self.state.league
+        seed = np.random.SeedSequence([self.seed, LEAGUE_STREAM, member, state.ref_step, state.failures])
+        try:
+            players = league.draw(member, self.state.live_players(), self.league.matchmaking, self.league.opponents,
+                                  np.random.default_rng(seed))
+        except Exception as err:
+            raise StrategyError(f"matchmaking {self.league.matchmaking!r} raised {type(err).__name__}: {err} (member "
+                                f"{member}, step {state.ref_step})") from err
+        out, refs = [], []
+        for player in players:
+            if player.is_snapshot:
+                snapshot = league.snapshots[player]
+                ref, hparams = snapshot.ref, snapshot.hparams
+            elif player.member == member:
+                ref, hparams = None, dict(state.hparams)  # its own current model
+            else:
+                other = self.state[player.member]
+                ref, hparams = other.ref, dict(other.hparams)
+            out.append((player.to_json(), hparams, ref))
+            refs.append(ref)
+        self._record([ev.OpponentsDrawn(member=member, step=state.ref_step, opponents=[p for p, _, _ in out],
+                                        refs=refs)])
+        return tuple(out)
 
     def _can_run(self, member: int) -> bool:
         return (self.state[member].status == PENDING and member not in self.on_worker
@@ -167,8 +202,9 @@ class Engine:
         """Record a report. At a ready step return the reply, or ``None``: the member is held
         on its worker and its reply comes through :meth:`take_replies`."""
         m, step = report.member, report.step
-        events: list[ev.Event] = [ev.Reported(member=m, step=step, score=report.score, metrics=report.metrics,
-                                              time=report.time)]
+        events: list[ev.Event] = [ev.MatchPlayed(member=m, step=step, teams=match["teams"], ranks=match["ranks"])
+                                  for match in report.matches]  # first: the step's fitness reads their ratings
+        events.append(ev.Reported(member=m, step=step, score=report.score, metrics=report.metrics, time=report.time))
         if report.ref is not None:
             events.append(ev.Checkpointed(member=m, step=step, ref=report.ref))
         if report.final:
@@ -361,4 +397,4 @@ class Engine:
                 return YIELD
         if member in self._changed:
             return Restart(self.task(member))
-        return Continue(stop=self.state.rule.next_stop(state.ref_step))
+        return Continue(stop=self.state.rule.next_stop(state.ref_step), opponents=self._draw(member))

@@ -38,6 +38,8 @@ FAILURE = "failure"
 FAILED = "failed"
 FINISH = "finish"
 END = "end"
+MATCH = "match"
+OPPONENTS = "opponents"
 
 _COLUMNS = ("member", "step", "score")
 
@@ -242,6 +244,31 @@ class SessionEnded(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class MatchPlayed(Event):
+    """A league game ``member`` reported with its step ``step``: teams of players (a live
+    member's id, or ``[member, step]`` for a snapshot) and their ranks (lower is better)."""
+
+    kind: ClassVar[str] = MATCH
+    member: int = 0
+    step: int = 0
+    teams: list = field(default_factory=list)
+    ranks: list = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class OpponentsDrawn(Event):
+    """The controller drew ``member``'s league opponents for its training from ``step`` on:
+    ``opponents`` are players as in :class:`MatchPlayed`, ``refs`` the states they play with
+    (``None``: the member's own current model, or a member with no saved state yet)."""
+
+    kind: ClassVar[str] = OPPONENTS
+    member: int = 0
+    step: int = 0
+    opponents: list = field(default_factory=list)
+    refs: list = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class UnknownEvent(Event):
     """An event of a kind this version does not know (written by a newer poptune)."""
 
@@ -262,7 +289,7 @@ class UnknownEvent(Event):
 KINDS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (RunStarted, RunResumed, MemberAdded, Reported, Checkpointed, CheckpointDeleted, Exploited,
-                Explored, Kept, AttemptFailed, MemberFailed, MemberFinished, SessionEnded)
+                Explored, Kept, AttemptFailed, MemberFailed, MemberFinished, SessionEnded, MatchPlayed, OpponentsDrawn)
 }
 DECISIONS = (EXPLOIT, EXPLORE, KEEP)
 
@@ -347,9 +374,11 @@ __all__ = [
     "Explored",
     "KINDS",
     "Kept",
+    "MatchPlayed",
     "MemberAdded",
     "MemberFailed",
     "MemberFinished",
+    "OpponentsDrawn",
     "Reported",
     "RunResumed",
     "RunStarted",

@@ -31,6 +31,8 @@ class Task:
     attempt: int = 0
     session: int = 0
     trusted: bool = False  # load checkpoints with full pickle (trust_checkpoints=True)
+    opponents: tuple = ()  # league runs: (player as JSON, hparams, ref or None) per opponent drawn
+    population: int = 0  # league runs: members in the run (players a match may name)
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Report:
     ref: str | None = None
     ready: bool = False
     final: bool = False
+    matches: tuple = ()  # league runs: the matches played since the last report (Match.to_dict())
 
 
 @dataclass
@@ -80,9 +83,11 @@ class Restart:
 
 @dataclass(frozen=True)
 class Continue:
-    """Reply at a ready point: keep training in the same call of ``train``; stop next at ``stop``."""
+    """Reply at a ready point: keep training in the same call of ``train``; stop next at ``stop``
+    (in a league, against ``opponents``, as in :class:`Task`)."""
 
     stop: int
+    opponents: tuple = ()
 
 
 YIELD = "yield"  # reply: stop this call of train; the member waits for a free worker

@@ -23,7 +23,10 @@ from poptune.errors import PoptuneError, StrategyError, UsageError
 from poptune.core.ready import ReadyRule
 from poptune.core.retention import Retention
 from poptune.core.rounds import Entry, Round, tie
-from poptune.strategies.fitness import Fitness, Score
+from poptune.league.outcomes import Match
+from poptune.league.players import Player
+from poptune.league.state import LeagueState
+from poptune.strategies.fitness import Fitness, Rated, Score
 from poptune.strategies.views import MemberView, PopulationView, Segment
 
 PENDING, FINISHED, FAILED = "pending", "finished", "failed"
@@ -112,8 +115,11 @@ class PopulationState:
         (1, 0.5)
     """
 
-    def __init__(self, fitness: Fitness | None = None, window: int = 1, live: bool = False):
+    def __init__(self, fitness: Fitness | None = None, window: int = 1, live: bool = False,
+                 league: LeagueState | None = None):
         self.fitness = fitness or Score()
+        self.league = league  # a self-play league's players, matches and ratings (poptune.league)
+        self._rated = league is not None and isinstance(self.fitness, Rated)
         self._plain_score = type(self.fitness) is Score
         self._maximize = True
         self.window = max(1, window)
@@ -136,7 +142,7 @@ class PopulationState:
             ev.Reported: self._report, ev.Checkpointed: self._checkpoint, ev.Exploited: self._exploit,
             ev.Explored: self._explore, ev.Kept: self._keep, ev.AttemptFailed: self._failure,
             ev.MemberFailed: self._failed, ev.MemberFinished: self._finish,
-            ev.CheckpointDeleted: self._deleted,
+            ev.CheckpointDeleted: self._deleted, ev.MatchPlayed: self._match, ev.OpponentsDrawn: self._drawn,
         }
 
     # -- access --------------------------------------------------------------------------------
@@ -218,6 +224,10 @@ class PopulationState:
                 self.training_count += 1
                 self._at[state.step] += 1
                 self._min = min(self._min, state.step)
+        if self.league is not None and isinstance(event, ev.RunResumed):
+            for state in self.members:  # they go on from their checkpoints and play those games again
+                if state.status == PENDING:
+                    self.league.discard(state.id, state.ref_step)
         if self.live and isinstance(event, ev.RunResumed):
             self._realign_rounds()
 
@@ -266,11 +276,16 @@ class PopulationState:
             if step < self._min:
                 self._min = step
         segment = state.segments[-1]
-        if step - 1 - segment.start != len(segment.scores):  # a re-run (after a failure or a resume)
+        again = step - 1 - segment.start != len(segment.scores)  # a re-run (after a failure or a resume)
+        if again:
             segment = self._rewind(state, step)
+        if self.league is not None:
+            self.league.reported(state.id, step, again)
         state.step, state.score, state.metrics = step, score, event.metrics
         state.recent.append(score)
-        if self._plain_score:  # the default fitness, inlined: this runs for every report
+        if self._rated:  # a league: the member's conservative rating, after the matches reported with this step
+            value = self.league.fitness(state.id)
+        elif self._plain_score:  # the default fitness, inlined: this runs for every report
             value = -math.inf if score != score or score in _INFINITE else (score if self._maximize else -score)
         else:
             try:
@@ -313,6 +328,13 @@ class PopulationState:
     def _checkpoint(self, event: ev.Checkpointed) -> None:
         state = self.members[event.member]
         state.ref, state.ref_step = event.ref, event.step
+        if self.league is not None:
+            held, released = self.league.checkpoint(state.id, event.step, event.ref, state.hparams)
+            if self.live:
+                for ref in held:
+                    self.retention.hold(ref)
+                for ref in released:
+                    self._release(ref, state.id)
         if not self.live:
             return
         self._point(state.id, event.ref)
@@ -337,6 +359,8 @@ class PopulationState:
         state.offset = event.source_age - event.step
         state.exploits += 1
         source.copied += 1
+        if self.league is not None:
+            self.league.exploit(state.id, source.id)
         round = self.rounds.get(event.step)
         entry = round.entries.get(event.source) if round is not None else None
         origin_score = entry.score if entry is not None else source.score
@@ -365,12 +389,16 @@ class PopulationState:
             self._decided(event.member, event.step)
 
     def _failure(self, event: ev.AttemptFailed) -> None:
-        self.members[event.member].failures += 1
+        state = self.members[event.member]
+        state.failures += 1
+        if self.league is not None and state.status == PENDING:  # it restarts from its checkpoint
+            self.league.discard(state.id, state.ref_step)
 
     def _failed(self, event: ev.MemberFailed) -> None:
         state = self.members[event.member]
         if state.status == FAILED:
             return
+        self._league_done(state.id)
         self._stop_training(state)
         state.status = FAILED
         self.alive -= 1
@@ -386,6 +414,7 @@ class PopulationState:
 
     def _finish(self, event: ev.MemberFinished) -> None:
         state = self.members[event.member]
+        self._league_done(state.id)
         self._stop_training(state)
         state.status = FINISHED
         if event.stopped:  # done with every round from here on: nobody waits for it
@@ -400,6 +429,36 @@ class PopulationState:
 
     def _deleted(self, event: ev.CheckpointDeleted) -> None:
         self.released.pop(event.ref, None)
+
+    # -- leagues (poptune.league) ---------------------------------------------------------------
+
+    def _match(self, event: ev.MatchPlayed) -> None:
+        if self.league is not None:
+            self.league.match(event.member, Match.from_dict({"teams": event.teams, "ranks": event.ranks,
+                                                              "step": event.step}))
+
+    def _drawn(self, event: ev.OpponentsDrawn) -> None:
+        if self.league is None:
+            return
+        opponents = [(Player.from_json(p), ref) for p, ref in zip(event.opponents, event.refs)]
+        released = self.league.drawn(event.member, opponents)
+        if self.live:  # the states it will load stay until its next draw
+            for _, ref in opponents:
+                if ref:
+                    self.retention.hold(ref)
+            for ref in released:
+                self._release(ref, event.member)
+
+    def _league_done(self, member: int) -> None:
+        if self.league is not None:
+            released = self.league.done(member)
+            if self.live:
+                for ref in released:
+                    self._release(ref, member)
+
+    def live_players(self) -> list[int]:
+        """League candidates among the members: those not failed that have saved a state."""
+        return [s.id for s in self.members if s.status != FAILED and s.ref is not None]
 
     # -- indexes -------------------------------------------------------------------------------
 

@@ -8,6 +8,8 @@ matrix and its Nash mixture, and matchmaking (:class:`Uniform`, :class:`SelfPlay
 rating is made.
 """
 
+from poptune.league.league import League
+from poptune.league.opponent import Opponent
 from poptune.league.matchmaking import PFSP, Matchmaking, Nash, SelfPlay, Uniform
 from poptune.league.nash import exploitability, maxmin, meta_game, nash
 from poptune.league.outcomes import Match, as_match, parse_outcome
@@ -16,7 +18,7 @@ from poptune.league.players import Player, as_player
 from poptune.league.ratings import Elo, OpenSkill, Rating, Skill
 
 __all__ = [
-    "Elo", "HeadToHead", "Match", "Matchmaking", "Nash", "OpenSkill", "PFSP", "Player", "Rating", "SelfPlay",
+    "Elo", "HeadToHead", "League", "Match", "Matchmaking", "Nash", "OpenSkill", "Opponent", "PFSP", "Player", "Rating", "SelfPlay",
     "Skill", "Uniform", "as_match", "as_player", "exploitability", "maxmin", "meta_game", "nash", "parse_outcome",
     "payoff",
 ]

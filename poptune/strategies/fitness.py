@@ -137,6 +137,21 @@ class FunctionFitness(Fitness):
         return f"FunctionFitness({getattr(self.fn, '__qualname__', repr(self.fn))})"
 
 
+class Rated(Fitness):
+    """A league member's conservative rating (the default fitness of a run with ``league=``).
+
+    Read from the league's ratings when the member reports, after the matches it reported with
+    that step; see :class:`poptune.League`.
+    """
+
+    def value(self, score, metrics, recent, direction):
+        raise UsageError("fitness=pt.fitness.Rated() ranks members by their league rating: pass league=pt.League(...) "
+                         "to pt.run, or choose another fitness")
+
+    def __repr__(self) -> str:
+        return "Rated()"
+
+
 def as_fitness(value: Fitness | Callable | str | None, direction: str = "maximize") -> Fitness:
     """Accept a :class:`Fitness`, a function ``(score, metrics) -> float``, a metric's name (ranked
     in the run's ``direction``), or ``None`` (the score)."""
@@ -156,4 +171,4 @@ def as_fitness(value: Fitness | Callable | str | None, direction: str = "maximiz
     )
 
 
-__all__ = ["Fitness", "FunctionFitness", "Metric", "Score", "Smoothed", "as_fitness", "oriented"]
+__all__ = ["Fitness", "FunctionFitness", "Metric", "Rated", "Score", "Smoothed", "as_fitness", "oriented"]

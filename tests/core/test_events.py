@@ -45,9 +45,9 @@ def test_rows_written_by_poptune_0_1_decode_to_the_same_events():
 
 
 def test_an_unknown_kind_keeps_everything_it_was_stored_with():
-    event = ev.decode(1.0, "match", 3, 9, 1.0, {"opponent": 4})
-    assert isinstance(event, ev.UnknownEvent) and event.kind == "match"
-    assert ev.encode(event) == (1.0, "match", 3, 9, 1.0, {"opponent": 4})
+    event = ev.decode(1.0, "tournament", 3, 9, 1.0, {"opponent": 4})
+    assert isinstance(event, ev.UnknownEvent) and event.kind == "tournament"
+    assert ev.encode(event) == (1.0, "tournament", 3, 9, 1.0, {"opponent": 4})
 
 
 def test_events_are_frozen_and_expose_their_stored_data():

@@ -65,7 +65,7 @@ def test_readonly_on_a_missing_file_says_so(tmp_path):
 
 def test_an_event_kind_this_version_does_not_know_reads_back(tmp_path):
     store = Store(tmp_path / "poptune.db")
-    store.append([ev.UnknownEvent(name="match", member=2, step=5, score=1.0, payload={"opponent": 3})])
+    store.append([ev.UnknownEvent(name="tournament", member=2, step=5, score=1.0, payload={"opponent": 3})])
     (back,) = store.read()
     assert isinstance(back, ev.UnknownEvent)
-    assert (back.kind, back.member, back.step, back.score, back.data) == ("match", 2, 5, 1.0, {"opponent": 3})
+    assert (back.kind, back.member, back.step, back.score, back.data) == ("tournament", 2, 5, 1.0, {"opponent": 3})

@@ -1,0 +1,202 @@
+"""Leagues in runs: opponents drawn by the controller, matches in the log, ratings as fitness,
+snapshots kept by retention, every runner, and kill -9 + resume with the same ratings."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import poptune as pt
+from poptune.core import events as ev
+from poptune.league import Player
+from tests import conformance
+from tests.league import toy
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_members_play_drawn_opponents_and_rank_by_rating(tmp_path):
+    result = toy.run(tmp_path)
+    assert result.status == "finished"
+    events = conformance.read(tmp_path)
+    # every step's games are in the log, reported by the member that played them
+    per_step = Counter((m.teams[0][0].member, m.step) for m in result.matches)
+    assert set(per_step.values()) <= {toy.GAMES, toy.GAMES - 1, toy.GAMES - 2, toy.GAMES - 3} and per_step
+    assert sum(per_step.values()) == len(result.matches)
+    # a draw per stretch of training, recorded before the member trains it
+    draws = [e for e in events if isinstance(e, ev.OpponentsDrawn)]
+    assert len(draws) >= 6 * (24 // 4) and all(len(d.opponents) == toy.GAMES for d in draws)
+    # the fitness of each report is the member's Elo after that step's games: exploits copy the higher-rated
+    exploits = [e for e in events if isinstance(e, ev.Exploited)]
+    assert exploits
+    ratings = result.ratings()
+    assert all(isinstance(p, Player) for p in ratings)
+    live = [ratings[Player(m)] for m in range(6)]
+    early = [r for p, r in ratings.items() if p.step == 4]
+    assert early and sum(live) / len(live) > sum(early) / len(early)  # the league got stronger than its past
+    # higher skill wins more: over all players, rating and skill go together
+    skill = {(r.member, r.step): r.score for r in result.reports}
+    pairs = [(r, skill[(p.member, p.step if p.is_snapshot else 24)]) for p, r in ratings.items()]
+    assert np.corrcoef(np.array(pairs).T)[0, 1] > 0.5
+
+
+def test_opponents_are_the_states_the_league_says(tmp_path):
+    result = toy.run(tmp_path, league=pt.League(pt.league.SelfPlay(snapshot_share=0.5), opponents=toy.GAMES))
+    score = {(r.member, r.step): r.score for r in result.reports}
+    snapshots = live = selfplay = 0
+    for r in result.reports:
+        opp_member, opp_step = r.metrics["opp_member"], r.metrics["opp_step"]
+        if r.metrics["opp_self"]:
+            selfplay += 1
+            assert opp_member == r.member
+        elif opp_step >= 0:  # a snapshot: the state that member saved at that step
+            snapshots += 1
+            assert opp_step % 4 == 0
+            assert r.metrics["opp_skill"] == pytest.approx(score[(opp_member, opp_step)])
+        else:  # a live member: a state it saved before this stretch began
+            live += 1
+            # its own saved state, or after an exploit its source's, saved at a ready step
+            saved = [v for (m, s), v in score.items() if s % 4 == 0]
+            assert any(r.metrics["opp_skill"] == pytest.approx(v) for v in saved) or r.metrics["opp_skill"] == 0.0
+    assert snapshots and live and selfplay
+
+
+def test_snapshots_are_kept_while_among_the_latest_and_deleted_after(tmp_path):
+    result = toy.run(tmp_path, league=pt.League(pt.league.Uniform(), max_snapshots=5, opponents=1))
+    files = {p.name for p in (tmp_path / "checkpoints").rglob("*") if p.is_file()}
+    events = conformance.read(tmp_path)
+    refs = {(e.member, e.step): e.ref for e in events if isinstance(e, ev.Checkpointed)}
+    # the 5 latest snapshots (by log order of their checkpoints) are on disk
+    snapshot_steps = [(e.member, e.step) for e in events if isinstance(e, ev.Checkpointed) and e.step % 4 == 0]
+    for key in snapshot_steps[-5:]:
+        assert Path(refs[key]).name in files or any(Path(refs[key]).name in f for f in files)
+    # and older ones that no member holds are deleted
+    deleted = {e.ref for e in events if isinstance(e, ev.CheckpointDeleted)}
+    assert deleted
+    assert result.status == "finished"
+
+
+@pytest.mark.parametrize("runner", ["processes", pytest.param("ray", marks=pytest.mark.ray)])
+def test_leagues_run_on_every_runner(tmp_path, runner):
+    if runner == "ray":
+        pytest.importorskip("ray")
+        runner = pt.runners.Ray(max_concurrent=2)
+    else:
+        runner = pt.runners.Processes(workers=2)
+    result = toy.run(tmp_path, runner=runner)
+    assert result.status == "finished"
+    assert len(result.matches) == 6 * 24 * toy.GAMES - sum(r.metrics["opp_self"] for r in result.reports) * 0 - \
+        _self_games(result)
+    assert Player(0) in result.ratings()
+
+
+def _self_games(result):
+    # games against oneself are not recorded (they rate nothing): count them from the draws
+    return len(result.reports) * toy.GAMES - len(result.matches)
+
+
+def test_a_retried_step_counts_its_games_once(tmp_path, monkeypatch):
+    calls = {"n": 0}
+    original = toy.train
+
+    def flaky(member):
+        if member.id == 2 and member.step >= 8 and calls["n"] == 0:
+            calls["n"] += 1
+            for step in member.steps():
+                if step == 10:
+                    raise RuntimeError("lost the GPU")
+                member.report(member.step, checkpoint=0.0)
+        original(member)
+
+    flaky_space = toy.SPACE
+    result = pt.run(flaky, flaky_space, population=6, steps=16, interval=4, runner="inline", dir=tmp_path, seed=1,
+                    progress=False, league=toy.league())
+    assert calls["n"] == 1 and result.status == "finished"
+    per_step = Counter((m.teams[0][0].member, m.step) for m in result.matches)
+    assert max(per_step.values()) <= toy.GAMES
+
+
+def _kill_and_resume(run_dir, kill_after):
+    proc = subprocess.Popen([sys.executable, "-m", "tests.league.toy", str(run_dir)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            done = sum(e.kind == "report" for e in conformance.read(run_dir))
+        except Exception:
+            done = 0
+        if done >= kill_after or proc.poll() is not None:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not any(e.kind == "end" for e in conformance.read(run_dir)), "the run ended before it was killed"
+    resumed = subprocess.run([sys.executable, "-m", "tests.league.toy", str(run_dir), "resume"], cwd=ROOT,
+                             capture_output=True, timeout=120, env=_env())
+    assert resumed.returncode == 0, resumed.stderr.decode()
+
+
+def _env():
+    import os
+
+    return {**os.environ, "POPTUNE_TEST_SLEEP": "0.003"}
+
+
+def test_a_killed_and_resumed_league_has_the_ratings_of_the_uninterrupted_one(tmp_path):
+    whole = toy.run(tmp_path / "whole")
+    reference = (whole.matches, whole.ratings(), conformance.decisions(tmp_path / "whole"))
+    assert len(whole.matches) > 200 and len(reference[2]) > 5
+    for i, kill_after in enumerate((17, 75)):
+        _kill_and_resume(tmp_path / f"killed-{i}", kill_after)
+        resumed = pt.Result.load(tmp_path / f"killed-{i}")
+        assert resumed.matches == reference[0], f"killed after {kill_after} reports"
+        assert resumed.ratings() == reference[1]
+        assert conformance.decisions(tmp_path / f"killed-{i}") == reference[2]
+
+
+def test_results_read_payoffs_ratings_and_the_nash_mixture(tmp_path):
+    result = toy.run(tmp_path, population=4, steps=12)
+    players, matrix, counts = result.payoff()
+    assert len(players) == matrix.shape[0] == counts.shape[0]
+    assert counts.sum() == 2 * len(result.matches)  # every game counted from both sides
+    mixture = result.nash()
+    assert sum(mixture.values()) == pytest.approx(1.0) and all(w >= -1e-12 for w in mixture.values())
+    history = result.ratings(over_time=True)
+    assert all(points == sorted(points) for points in history.values())
+    assert {p: points[-1][1] for p, points in history.items()} == pytest.approx(result.ratings())
+
+
+def test_league_misuse_is_a_clear_error(tmp_path):
+    with pytest.raises(pt.ConfigError, match="snapshots_every=6 must be a multiple of interval=4"):
+        toy.run(tmp_path, league=pt.League(snapshots_every=6))
+    with pytest.raises(pt.ConfigError, match="matchmaking=PFSP is a class"):
+        pt.League(pt.league.PFSP)
+    with pytest.raises(pt.ConfigError, match="league must be pt.League"):
+        toy.run(tmp_path, league="pfsp")
+
+    def no_league(member):
+        for _ in member.steps():
+            member.opponent()
+
+    with pytest.raises(pt.UsageError, match="needs a league"):
+        pt.run(no_league, toy.SPACE, population=2, steps=2, interval=1, runner="inline", dir=tmp_path / "x",
+               progress=False)
+
+    def bad_outcome(member):
+        for _ in member.steps():
+            member.report_match(member.opponent(), 0.7)
+            member.report(0.0, checkpoint=0.0)
+
+    with pytest.raises(pt.UsageError, match="outcome must be 1"):
+        pt.run(bad_outcome, toy.SPACE, population=2, steps=2, interval=1, runner="inline", dir=tmp_path / "y",
+               progress=False, league=pt.League(pt.league.Uniform(), snapshots_every=0))
+    with pytest.raises(pt.UsageError, match="no league"):
+        _ = pt.Result.load(tmp_path / "x").matches
