@@ -52,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     best.add_argument("--member", type=int, default=None, help="another member than the best")
     best.set_defaults(handler=_best)
 
-    plot = commands.add_parser("plot", help="write PNG plots (scores, schedule, lineage, drift)")
+    plot = commands.add_parser("plot", help="write PNG plots (scores, schedule, lineage, drift; a league's ratings, "
+                                            "payoff, nash)")
     plot.add_argument("dir")
     plot.add_argument("--out", default=None, help="output folder (default DIR/plots)")
     plot.set_defaults(handler=_plot)

@@ -205,8 +205,9 @@ class Member:
         return opponent
 
     def report_match(self, opponent, outcome=None, *, ranks=None, scores=None, teams=None) -> None:
-        """Record a league game of this member against ``opponent``; it is sent with the next
-        :meth:`report` (so a step's fitness, its rating, counts that step's games).
+        """Record a league game of this member against ``opponent``, played during the current
+        step: call it before that step's :meth:`report`, which sends it (so the step's fitness,
+        the member's rating, counts the step's games).
 
         Args:
             opponent: The :class:`~poptune.league.Opponent` played (or a
@@ -223,23 +224,47 @@ class Member:
 
         if not self._opponents:
             raise UsageError(f"member {self.id}: report_match() needs a league: pass league=pt.League(...) to pt.run")
+        if self._outcome is not None or self.step >= self.budget:
+            raise UsageError(f"member {self.id}: report_match() after this call of train ended at step {self.step}; "
+                             f"report a step's games before its member.report(...), inside member.steps()")
         me = Player(self.id)
-        theirs = None
-        if teams is None:
-            theirs = as_player(getattr(opponent, "player", opponent), "opponent")
-            # (a game against its own model is checked, then rates nothing)
-            sides = [me, theirs if theirs != me else Player(self.id + 1)]
-        else:
-            sides = teams
+        stand_in = Player(self._task.population)  # for its own model: checked like a game, then not rated
         try:
+            if teams is None:
+                theirs = as_player(getattr(opponent, "player", opponent), "opponent")
+                sides = [me, theirs if theirs != me else stand_in]
+            else:
+                if isinstance(teams, (str, bytes)) or not isinstance(teams, (list, tuple)) or not teams or \
+                        not isinstance(teams[0], (list, tuple)):
+                    raise UsageError(f"member {self.id}: report_match(teams=...) takes a list of teams, each a list of "
+                                     f"players (or drawn opponents), this member's team first")
+                sides, seen = [], 0
+                for team in teams:
+                    side = []
+                    for p in team:
+                        player = as_player(getattr(p, "player", p), "a team's player")
+                        if player == me:
+                            seen += 1
+                            if seen > 1:  # its own model drawn again: a stand-in of its own
+                                player = Player(self._task.population + seen)
+                        side.append(player)
+                    sides.append(side)
+                if me not in sides[0]:
+                    raise UsageError(f"member {self.id}: report_match(teams=...): this member must be in the first "
+                                     f"team (it reports the game), got {teams!r}")
             match = as_match(sides, outcome, ranks=ranks, scores=scores, step=self.step + 1)
         except PoptuneError as err:
-            raise UsageError(f"member {self.id}: report_match: {err}") from None
-        if theirs == me:
-            return
+            raise UsageError(f"member {self.id}: report_match: {str(err).split(': ', 1)[-1] if isinstance(err, UsageError) else err}") from None
+        if any(p.member >= self._task.population and p.member >= stand_in.member for p in match.players):
+            return  # it played its own current model: that rates nothing
+        drawn = {o.player for o in self._opponents}
         for player in match.players:
             if player.member >= self._task.population:
-                raise UsageError(f"member {self.id}: report_match: {player} is not a member of this run")
+                raise UsageError(f"member {self.id}: report_match: {player} is not a member of this run (ids 0 to "
+                                 f"{self._task.population - 1})")
+            if player.is_snapshot and player not in drawn:
+                raise UsageError(f"member {self.id}: report_match: {player} is a snapshot this member was not given; "
+                                 f"play the snapshots among member.opponents")
         self._matches.append(match.to_dict())
 
     def _league_opponents(self, drawn) -> list:

@@ -13,6 +13,7 @@ from poptune.checkpoints import loads, open_checkpoints, split_ref
 from poptune.core import events as ev
 from poptune.league.league import rating_from_description
 from poptune.league.outcomes import Match
+from poptune.league.players import Player
 from poptune.league.state import LeagueState
 from poptune.core.state import FAILED, FINISHED, PopulationState
 from poptune.errors import PoptuneError, RunLogError, UsageError
@@ -314,8 +315,12 @@ class Result:
 
     # -- data access ---------------------------------------------------------------------------
 
-    def checkpoint(self, member: int | None = None, trust: bool = False) -> Any:
+    def checkpoint(self, member: int | Player | None = None, trust: bool = False) -> Any:
         """Load ``member``'s latest saved state (default: the best member's final model).
+
+        In a league, ``member`` may be a snapshot, ``pt.league.Player(m, step)``: the state
+        member ``m`` saved at ``step`` (while the league keeps it: the latest ``max_snapshots``,
+        or every one with ``keep_checkpoints="all"``), e.g. to deploy :meth:`nash`'s mixture.
 
         For a vectorized run: ``{"model": state_dict, "optimizer": ..., "hparams": ...}`` of that
         member alone, ready for ``model.load_state_dict``. The safe loader reads plain data only
@@ -324,14 +329,28 @@ class Result:
         """
         if self.dir is None:
             raise PoptuneError("this result has no run directory to load checkpoints from")
-        m = self.best.id if member is None else self.member(member).id
-        ref = self._population[m].ref
+        if isinstance(member, Player) and member.is_snapshot:
+            m, ref = member.member, self._saved_at(member)
+        else:
+            m = self.best.id if member is None else self.member(getattr(member, "member", member)).id
+            ref = self._population[m].ref
         if ref is None:
             raise PoptuneError(f"member {m} has no checkpoint yet")
         store = open_checkpoints(checkpoint_location(self.dir, self.config.get("checkpoints")))
         state = loads(store.load(ref), f"member {m}", trusted=trust)
         _, row = split_ref(ref)
         return state.member(row) if row is not None else state  # a row of a stacked (vectorized) checkpoint
+
+    def _saved_at(self, player: Player) -> str:
+        refs = [e.ref for e in self.events if isinstance(e, ev.Checkpointed) and e.member == player.member
+                and e.step == player.step]
+        if not refs:
+            raise PoptuneError(f"member {player.member} saved no state at step {player.step}: {player} is not a "
+                               f"snapshot of this run")
+        if any(isinstance(e, ev.CheckpointDeleted) and e.ref == refs[-1].partition("#")[0] for e in self.events):
+            raise PoptuneError(f"the state of {player} was deleted (the league keeps its latest max_snapshots "
+                               f"snapshots; keep_checkpoints='all' keeps every one)")
+        return refs[-1]
 
     def hparams_at(self, member: int, step: int) -> dict:
         """Hyperparameters ``member`` trained its step ``step`` with."""

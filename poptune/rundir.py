@@ -42,7 +42,7 @@ from poptune.strategies.fitness import Fitness, Rated, as_fitness
 CHECKPOINT_DIR = "checkpoints"
 DIRECTIONS = ("maximize", "minimize")
 # A resumed run must keep these; the rest (budget, interval, strategies...) may change.
-IDENTITY = ("space", "population", "direction", "schedule")
+IDENTITY = ("space", "population", "direction", "schedule", "league")
 DEFAULT_EXPLOIT = Truncation(0.2)
 DEFAULT_EXPLORE = PerturbOrResample()
 
@@ -345,8 +345,9 @@ def _check_dir(run_dir: Path, config: dict, resume: bool, overwrite: bool) -> di
     if differs:
         details = "; ".join(f"{k}: stored {previous.get(k)!r}, given {config[k]!r}" for k in differs)
         raise RunDirError(
-            f"cannot resume {run_dir}: {details}. A resumed run keeps its space, population and "
-            f"direction; pass overwrite=True to start a new run there"
+            f"cannot resume {run_dir}: {details}. A resumed run keeps its space, population, "
+            f"direction and league (its ratings are a fold of the whole log); pass the same settings, "
+            f"or overwrite=True to start a new run there"
         )
     before, now = previous.get("runner", {}).get("name"), config["runner"].get("name")
     if (before == "vectorized") != (now == "vectorized"):

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import poptune as pt
@@ -152,3 +153,33 @@ def test_kuhn_league_example_deploys_a_nash_mixture_better_than_its_members(tmp_
     assert set(mixture) <= set(policies) and any(p.is_snapshot and w > 0 for p, w in mixture.items())
     deployed = example.deployed_league(result)
     assert deployed["nash mixture"] < uniform / 2
+
+
+def test_connect_four_league_example_small_trains_members_that_beat_a_random_player(tmp_path):
+    pytest.importorskip("pettingzoo")
+    pytest.importorskip("torch")
+    from poptune.league import Player
+
+    example = load_example("connect_four_league")
+    size = example.SMALL
+    result = example.run_league(0, tmp_path / "run", size["population"], size["steps"], size["games"])
+    assert sorted((r.member, r.step) for r in result.reports) == [
+        (m, s) for m in range(size["population"]) for s in range(1, size["steps"] + 1)]
+    # every game against another player is a match (games against itself rate nothing)
+    assert len(result.matches) > size["population"] * size["steps"] * size["games"] // 2
+    assert {m.step for m in result.matches} >= set(range(example.INTERVAL + 1, size["steps"] + 1))
+    ratings = result.ratings()
+    top = max((Player(m.id) for m in result.members), key=lambda p: ratings[p])
+    trained = example.load_policy(result.checkpoint(top.member), np.random.default_rng(0))
+    untrained = example.load_policy({"model": example.make_model().state_dict()}, np.random.default_rng(0))
+    assert example.evaluate(lambda: trained, "random", 100, seed=0)["win"] > 0.6
+    assert example.evaluate(lambda: untrained, "random", 100, seed=0)["win"] < 0.6
+    # the bots are ordered: depth-2 search beats greedy, which beats random
+    assert example.evaluate(lambda: example.greedy_player(np.random.default_rng(1)), "minimax-2", 20, 0)["win"] < 0.2
+    assert example.evaluate(lambda: example.random_player(np.random.default_rng(1)), "greedy", 20, 0)["win"] < 0.2
+    # the deployed Nash mixture is built from states the league saved, snapshots among them
+    mixture = result.nash()
+    assert any(p.is_snapshot and w > 0 for p, w in mixture.items())
+    rates = example.deployed_league(result, seed=0, eval_games=20)
+    assert set(rates) == {(d, b, k) for d in ("top-rated member", "Nash mixture") for b in example.BOTS
+                          for k in ("win", "draw", "loss")}

@@ -100,6 +100,7 @@ class Engine:
         # of the state, so a resumed run replays it exactly (ties between equally advanced
         # members go to the lowest id); other runners keep a member on its worker in a tie
         self._strict_order = not can_hold
+        self._claimed = False
 
     # -- start ---------------------------------------------------------------------------------
 
@@ -123,6 +124,7 @@ class Engine:
     def claim_all(self) -> None:
         """Mark every member as on a worker (an engine that steps the whole population itself)."""
         self.on_worker.update(s.id for s in self.state if s.status == PENDING)
+        self._claimed = True  # (its loop pairs league members itself: no draws)
 
     # -- dispatch ------------------------------------------------------------------------------
 
@@ -148,7 +150,7 @@ class Engine:
 
     def _draw(self, member: int) -> tuple:
         """A league's opponents for ``member`` from its current step, recorded; ``()`` without a league."""
-        if self.league is None:
+        if self.league is None or self._claimed:
             return ()
         state, league = self.state[member], self.state.league
         seed = np.random.SeedSequence([self.seed, LEAGUE_STREAM, member, state.ref_step, state.failures])

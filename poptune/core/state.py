@@ -225,9 +225,8 @@ class PopulationState:
                 self._at[state.step] += 1
                 self._min = min(self._min, state.step)
         if self.league is not None and isinstance(event, ev.RunResumed):
-            for state in self.members:  # they go on from their checkpoints and play those games again
-                if state.status == PENDING:
-                    self.league.discard(state.id, state.ref_step)
+            # they go on from their checkpoints and play those games again
+            self.league.discard({s.id: s.ref_step for s in self.members if s.status == PENDING})
         if self.live and isinstance(event, ev.RunResumed):
             self._realign_rounds()
 
@@ -392,7 +391,7 @@ class PopulationState:
         state = self.members[event.member]
         state.failures += 1
         if self.league is not None and state.status == PENDING:  # it restarts from its checkpoint
-            self.league.discard(state.id, state.ref_step)
+            self.league.discard({state.id: state.ref_step})
 
     def _failed(self, event: ev.MemberFailed) -> None:
         state = self.members[event.member]

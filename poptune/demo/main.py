@@ -69,7 +69,9 @@ def demo(
         )
     table = compare.summarize(outcomes)
     _show_table(console, table, population, steps)
-    console.print(f"Look closer: poptune report {root}    (all runs: {root}, {root / 'compare'})")
+    console.print(f"Look closer: poptune report {root}    (the PBT run of seed 0)\n"
+                  f"             poptune report {root / 'compare'}    (PBT vs random search, every seed)\n"
+                  f"             poptune serve {root}    (the page in a browser, live while a run trains)")
     return table
 
 

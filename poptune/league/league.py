@@ -18,7 +18,11 @@ class League:
     member's next report and are recorded in the run log, the controller being the only writer.
     Each member's fitness is its conservative rating (``rating.conservative``), so the usual
     exploit strategies copy the members that win. After an exploit the target takes its
-    source's rating (it holds the source's policy).
+    source's rating (it holds the source's policy). A member is ranked in a round by its rating
+    when it reached the round's step (after that step's games); games played against it later
+    count from its next ready step on. The score ``member.report`` gets is still shown and
+    picks ``result.best``, but does not rank members (a NaN score does not get a member
+    replaced): pass ``fitness=`` to rank by it instead. A resumed run keeps its league settings.
 
     Opponents are drawn by the controller whenever a member starts a stretch of training (to
     its next ready step), from: the member itself (plain self-play: play your current model),
@@ -94,7 +98,7 @@ class League:
         if isinstance(rating, Elo):
             rated = {"type": "Elo", "k": rating.k, "initial": rating.initial(), "scale": rating.scale}
         elif isinstance(rating, OpenSkill):
-            rated = {"type": "OpenSkill", "model": rating.model, "k": rating.k}
+            rated = {"type": "OpenSkill", "model": rating.model, "k": rating.k, "options": dict(rating.options)}
         else:
             rated = {"type": type(rating).__name__}
         return {"matchmaking": repr(self.matchmaking), "rating": rated, "rating_repr": repr(rating),
@@ -115,7 +119,7 @@ def rating_from_description(description: dict | None) -> Rating | None:
         return Elo(k=rated["k"], initial=rated["initial"], scale=rated["scale"])
     if rated.get("type") == "OpenSkill":
         try:
-            return OpenSkill(rated["model"], k=rated["k"])
+            return OpenSkill(rated["model"], k=rated["k"], **rated.get("options", {}))
         except Exception:
             return None
     return None

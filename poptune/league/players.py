@@ -34,8 +34,8 @@ class Player:
     step: int | None = None
 
     def __post_init__(self):
-        if not _is_int(self.member):
-            raise ConfigError(f"Player: member must be a member's id (an int), got {self.member!r}")
+        if not _is_int(self.member) or self.member < 0:
+            raise ConfigError(f"Player: member must be a member's id (an int >= 0), got {self.member!r}")
         if self.step is not None and (not _is_int(self.step) or self.step < 0):
             raise ConfigError(f"Player({self.member}): step must be None (the live member) or an int >= 0, "
                               f"got {self.step!r}")

@@ -77,10 +77,11 @@ class LeagueState:
                 self._refold()
         self._batch = len(self._ops)
 
-    def discard(self, member: int, after: int) -> None:
-        """``member`` goes back to its state at step ``after`` (a failed attempt, a resumed
-        session): the games it reported with later steps no longer count (it plays them again)."""
-        kept = [op for op in self._ops if not (op[0] == "match" and op[1] == member and op[2] > after)]
+    def discard(self, after: dict[int, int]) -> None:
+        """Each ``member`` in ``after`` goes back to its state at step ``after[member]`` (a failed
+        attempt, a resumed session): the games it reported with later steps no longer count (it
+        plays them again). One fold of the ratings, however many members."""
+        kept = [op for op in self._ops if not (op[0] == "match" and op[1] in after and op[2] > after[op[1]])]
         if len(kept) != len(self._ops):
             self._ops = kept
             self._refold()

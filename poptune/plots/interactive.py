@@ -52,14 +52,20 @@ def label(value: Any) -> str:
 
 
 def figures(result: Result) -> dict[str, dict]:
-    """Every interactive figure of ``result``: scores, schedule, lineage, drift."""
+    """Every interactive figure of ``result``: scores, schedule, lineage, drift, and for a
+    self-play league ratings, payoff and nash (:mod:`poptune.plots.interactive_league`)."""
     hover = hparams_hover(result)
-    return {
+    out = {
         "scores": scores_figure(result, hover),
         "schedule": schedule_figure(result),
         "lineage": lineage_figure(result),
         "drift": drift_figure(result),
     }
+    if result.config.get("league"):
+        from poptune.plots.interactive_league import league_figures
+
+        out.update(league_figures(result))
+    return out
 
 
 def hparams_hover(result: Result) -> dict[tuple[int, int], str]:

@@ -119,10 +119,19 @@ def finite(value: Any) -> Any:
 
 def figures_block(figures: dict[str, dict], captions: dict[str, str]) -> str:
     """Placeholders for ``figures`` (drawn by :data:`DRAW_SCRIPT`) and their data."""
-    parts = [f"<figure><div class='plot' id='plot-{esc(name)}'></div><figcaption>{esc(captions.get(name, ''))}"
-             f"</figcaption></figure>" for name in figures]
-    parts.append(f"<script type='application/json' id='poptune-figures'>{json_for_script(figures)}</script>")
-    return "\n".join(parts)
+    return "\n".join([*figure_slots(figures, captions), figures_data(figures)])
+
+
+def figure_slots(names, captions: dict[str, str]) -> list[str]:
+    """A placeholder with its caption for each figure named in ``names``; a page holds them
+    wherever it likes, and one :func:`figures_data` block for all."""
+    return [f"<figure><div class='plot' id='plot-{esc(name)}'></div><figcaption>{esc(captions.get(name, ''))}"
+            f"</figcaption></figure>" for name in names]
+
+
+def figures_data(figures: dict[str, dict]) -> str:
+    """The page's one data block of ``figures``, read by :data:`DRAW_SCRIPT`."""
+    return f"<script type='application/json' id='poptune-figures'>{json_for_script(figures)}</script>"
 
 
 def head(title: str, plotly: bool) -> str:

@@ -154,6 +154,10 @@ def _full_state(result: Result) -> dict[str, Any]:
     from poptune.report.page import summary_html, tables_html
 
     state: dict[str, Any] = {"sections": {"summary": summary_html(result), "tables": tables_html(result)}}
+    if result.config.get("league"):
+        from poptune.report.league import league_html
+
+        state["sections"]["league"] = league_html(result)
     if has_plotly():
         from poptune.plots.interactive import figures
 

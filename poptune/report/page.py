@@ -18,7 +18,8 @@ from poptune.core import events as ev
 from poptune.errors import PoptuneError
 from poptune.progress import format_value
 from poptune.report.config import config_rows
-from poptune.report.html import DRAW_SCRIPT, card, esc, figures_block, head, plotly_js, table
+from poptune.report import league
+from poptune.report.html import DRAW_SCRIPT, card, esc, figure_slots, figures_data, head, plotly_js, table
 from poptune.result import Result
 
 CAPTIONS = {
@@ -69,14 +70,14 @@ def pictures(result: Result, static: bool = False) -> Pictures:
         except PoptuneError as err:
             why = str(err)
     try:
-        from poptune.plots import PLOTS
+        from poptune.plots import plots_for
         from poptune.plots.mpl import pyplot
 
         plt = pyplot()
     except PoptuneError as err:
         return Pictures(reason=f"{why}; {err}")
     images = {}
-    for name, plot in PLOTS.items():
+    for name, plot in plots_for(result).items():
         fig = plot(result)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=90)
@@ -96,6 +97,7 @@ def render(result: Result, shown: Pictures, live: bool = False) -> str:
         f"<div id='live-summary'>{summary_html(result)}</div>",
         "<h2>Pictures</h2>",
         pictures_html(shown),
+        *([league.section(result, shown)] if result.config.get("league") else []),
         f"<div id='live-tables'>{tables_html(result)}</div>",
         f"<script>{DRAW_SCRIPT}</script>" if shown.figures else "",
         f"<script>{LIVE_SCRIPT}</script>" if live else "",
@@ -163,15 +165,17 @@ window.addEventListener("load", function () {
 
 
 def pictures_html(shown: Pictures) -> str:
-    """The pictures section: plotly placeholders and data, PNGs, or why there are none."""
+    """The pictures section: plotly placeholders and every figure's data (a league's pictures
+    have their places in its own section), PNGs, or why there are none."""
     if shown.figures:
-        return figures_block(shown.figures, CAPTIONS)
+        names = [n for n in shown.figures if n not in league.FIGURES]
+        return "\n".join([*figure_slots(names, CAPTIONS), figures_data(shown.figures)])
     if shown.images:
         note = (f"<p class='sub' id='static-note'>Static pictures: no hover, zoom or legend toggling, because "
                 f"{esc(shown.reason)}.</p>")
         return note + "\n".join(f"<figure><img src='{uri}' alt='{esc(name)} plot'>"
                                 f"<figcaption>{esc(STATIC_CAPTIONS[name])}</figcaption></figure>"
-                                for name, uri in shown.images.items())
+                                for name, uri in shown.images.items() if name not in league.FIGURES)
     return f"<p>No pictures: {esc(shown.reason)}</p>"
 
 

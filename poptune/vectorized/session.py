@@ -21,7 +21,8 @@ import torch
 from poptune.callbacks import Callback
 from poptune.checkpoints import dumps, loads, split_ref
 from poptune.core.messages import Report
-from poptune.errors import ConfigError, UsageError
+from poptune.league.league import League
+from poptune.errors import ConfigError, PoptuneError, UsageError
 from poptune.result import Result
 from poptune.rundir import DEFAULT_EXPLOIT, DEFAULT_EXPLORE, check_settings, open_run
 from poptune.space import Space
@@ -44,6 +45,10 @@ class Session:
         direction: As for :func:`poptune.run`, like ``exploit``, ``explore``, ``dir``,
             ``seed``, ``resume``, ``overwrite``, ``initial``, ``progress``, ``burn_in``,
             ``keep_checkpoints``, ``callbacks``, ``metadata`` and ``fitness``.
+        league: A self-play league (:class:`~poptune.League`): the members play each other in
+            your loop, :meth:`report_match` records each game, and they rank by rating. Your
+            loop pairs the members (all of them are on the device); snapshots are rated but not
+            handed to the loop, so ``pt.League(snapshots_every=0)`` is the usual choice here.
 
     Examples:
         >>> import torch, tempfile, poptune as pt
@@ -81,6 +86,7 @@ class Session:
         callbacks: Sequence[Callback] = (),
         metadata: Mapping[str, Any] | None = None,
         fitness: Fitness | Callable | None = None,
+        league: League | None = None,
     ):
         if not isinstance(population, Population):
             raise ConfigError(f"population must be a pt.vectorized.Population, got {population!r}")
@@ -89,6 +95,7 @@ class Session:
             exploit=exploit, explore=explore, dir=dir, seed=seed, resume=resume, overwrite=overwrite,
             initial=initial, progress=progress, burn_in=burn_in, synchronous=True, retries=0,
             keep_checkpoints=keep_checkpoints, callbacks=callbacks, metadata=metadata, max_lag=None, fitness=fitness,
+            league=league,
         )
         names = population.optimizer.names()
         missing = sorted(names - set(self.settings.space))
@@ -103,6 +110,7 @@ class Session:
         self.opened = open_run(self.settings, engine, type(population).__name__)
         self.run_dir = self.settings.dir
         self._closed = False
+        self._matches: dict[int, list[dict]] = {}
         try:
             self.opened.engine.claim_all()  # every member is "on a worker": this loop steps them all
             self.opened.engine.start()  # decisions a crash left pending are made first
@@ -126,6 +134,32 @@ class Session:
         if not self._closed:
             self.close("finished")
 
+    def report_match(self, sides: Sequence, outcome: Any = None, *, ranks: Sequence | None = None,
+                     scores: Sequence | None = None) -> None:
+        """Record a league game between members in this step; it is sent with the next
+        :meth:`report` (so the step's ratings count it).
+
+        Args:
+            sides: Two or more member ids, or teams (lists of ids); the first side's first
+                member reports it.
+            outcome: Two sides: ``1``/``0``/``0.5`` (or ``"win"``...) from the first side's view.
+            ranks: Instead: one rank per side, lower is better.
+            scores: Instead: one score per side, higher is better.
+        """
+        from poptune.league.outcomes import as_match
+
+        if self.settings.league is None:
+            raise UsageError("report_match() needs a league: pass league=pt.League(...) to the Session")
+        try:
+            match = as_match(sides, outcome, ranks=ranks, scores=scores, step=self._start + 1)
+        except PoptuneError as err:
+            raise UsageError(f"report_match: {err}") from None
+        for player in match.players:
+            if player.is_snapshot or not 0 <= player.member < self.population.size:
+                raise UsageError(f"report_match: {player} is not a member of this population (ids 0 to "
+                                 f"{self.population.size - 1})")
+        self._matches.setdefault(match.teams[0][0].member, []).append(match.to_dict())
+
     def report(self, scores: Any, **metrics: Any) -> None:
         """Report the step's scores (one per member) and metrics (one per member, or one value).
 
@@ -148,9 +182,11 @@ class Session:
             file = f"{FOLDER}/s{step:08d}{f'-r{self.opened.session}' if self.opened.session else ''}.pkl"
             self.opened.checkpoints.save(file, dumps(pop.state_dict(), f"population at step {step}"))
         now = time.time()
+        matches, self._matches = self._matches, {}
         for m in range(pop.size):
             engine.report(Report(m, step, float(values[m]), {k: v[m] for k, v in columns.items()}, now,
-                                 ref=f"{file}#{m}" if stop else None, ready=stop and not final, final=final))
+                                 ref=f"{file}#{m}" if stop else None, ready=stop and not final, final=final,
+                                 matches=tuple(matches.get(m, ()))))
         engine.take_replies()  # the population steps on as one: what changed is read from the state
         if stop and not final:
             self._apply_decisions(file)

@@ -3,6 +3,7 @@ snapshots kept by retention, every runner, and kill -9 + resume with the same ra
 
 from __future__ import annotations
 
+import math
 import signal
 import subprocess
 import sys
@@ -200,3 +201,75 @@ def test_league_misuse_is_a_clear_error(tmp_path):
                progress=False, league=pt.League(pt.league.Uniform(), snapshots_every=0))
     with pytest.raises(pt.UsageError, match="no league"):
         _ = pt.Result.load(tmp_path / "x").matches
+
+
+def _team_train(member):
+    skill = member.checkpoint if member.checkpoint is not None else 0.0
+    rng = np.random.default_rng(member.seed)
+    for _ in member.steps():
+        skill += member.hparams["lr"]
+        mate, *rivals = member.opponents
+        players = [Player(member.id), mate.player, *(r.player for r in rivals)]
+        if len(set(players)) == 4:  # four different players: a 2 v 2 game, reported with the drawn handles
+            value = {o.player: (skill if o.is_self else o.checkpoint or 0.0) for o in member.opponents}
+            ours, theirs = skill + value[mate.player], sum(value[r.player] for r in rivals)
+            won = rng.random() < 1 / (1 + math.exp(-3 * (ours - theirs)))
+            member.report_match(None, teams=[[member.id, mate], rivals], scores=[int(won), int(not won)])
+        member.report(skill, checkpoint=skill)
+
+
+def test_team_games_rate_every_player_of_both_teams(tmp_path):
+    result = pt.run(_team_train, toy.SPACE, population=6, steps=16, interval=4, runner="inline", dir=tmp_path, seed=2,
+                    progress=False, league=pt.League(pt.league.Uniform(), pt.league.OpenSkill(), opponents=3))
+    matches = result.matches
+    assert len(matches) > 20 and all(len(m.teams) == 2 and all(len(t) == 2 for t in m.teams) for m in matches)
+    ratings = result.ratings()
+    rated = {p for m in matches for p in m.players}
+    assert rated <= set(ratings)
+    # a player's rating moved away from the initial mu - 3 sigma = 0 once it played
+    assert all(abs(ratings[p]) > 1e-6 for p in rated)
+    # the events keep the teams as played
+    first = next(e for e in conformance.read(tmp_path) if isinstance(e, ev.MatchPlayed))
+    assert len(first.teams) == 2 and len(first.teams[0]) == 2
+
+
+def test_a_vectorized_population_plays_a_league(tmp_path):
+    torch = pytest.importorskip("torch")
+    pop = pt.vectorized.Population(lambda: torch.nn.Linear(1, 1, bias=False), 6, optimizer=pt.vectorized.SGD(lr="lr"),
+                                   seed=0)
+    rng = np.random.default_rng(0)
+    with pt.vectorized.Session(pop, {"lr": pt.Float(0.001, 0.3, log=True)}, steps=12, interval=3, dir=tmp_path,
+                               seed=0, progress=False, league=pt.League(snapshots_every=0)) as session:
+        for _ in session.steps():
+            w = pop(torch.ones(1, 1)).reshape(-1)  # (P,): each member's weight is its "skill" after training
+            pop.step(-w)  # every member climbs at its own lr
+            skill = pop(torch.ones(1, 1)).reshape(-1).detach().numpy()
+            for a in range(6):  # a round robin
+                for b in range(a + 1, 6):
+                    won = rng.random() < 1 / (1 + math.exp(-20 * (skill[a] - skill[b])))
+                    session.report_match([a, b], 1 if won else 0)
+            session.report(torch.as_tensor(skill))
+        with pytest.raises(pt.UsageError, match="not a member of this population"):
+            session.report_match([0, 9], 1)
+    result = session.result()
+    assert len(result.matches) == 12 * 15
+    ratings = result.ratings()
+    # the fitness is the rating: the exploits copied higher-rated members, and the ratings follow the skills
+    events = conformance.read(tmp_path)
+    assert any(isinstance(e, ev.Exploited) for e in events)
+    assert not any(isinstance(e, ev.OpponentsDrawn) for e in events)
+    final = {m.id: m.score for m in result.members}
+    order = sorted(range(6), key=lambda m: final[m])
+    assert ratings[Player(order[-1])] > ratings[Player(order[0])]
+
+
+def test_a_snapshot_state_loads_from_the_result(tmp_path):
+    result = toy.run(tmp_path, league=pt.League(pt.league.Uniform(), max_snapshots=4))
+    score = {(r.member, r.step): r.score for r in result.reports}
+    snapshot = Player(5, 24)  # among the latest: kept
+    assert result.checkpoint(snapshot) == pytest.approx(score[(5, 24)])
+    assert result.checkpoint(Player(5)) == pytest.approx(score[(5, 24)])
+    with pytest.raises(pt.PoptuneError, match="was deleted"):
+        result.checkpoint(Player(0, 4))  # long gone: only the 4 latest snapshots are kept
+    with pytest.raises(pt.PoptuneError, match="is not a snapshot"):
+        result.checkpoint(Player(0, 3))
