@@ -1,6 +1,6 @@
 """A self-play league on PettingZoo's Connect Four, against one self-play learner at equal compute.
 
-    pip install 'pettingzoo==1.25.0' pygame torch   # connect_four_v3 imports pygame (for rendering)
+    pip install 'poptune[pettingzoo]'                 # pettingzoo, pygame (connect_four_v3 imports it), torch
     python examples/connect_four_league.py              # 3 seeds, a few minutes on 2 cores
     python examples/connect_four_league.py --small      # 1 seed of a short run (seconds; CI)
     python -m benchmarks.league_pettingzoo              # the same comparison, written to benchmarks/results/
@@ -46,10 +46,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from pettingzoo.classic import connect_four_v3
+import pettingzoo
 
 import poptune as pt
 from poptune.league import Player
+
+
+def connect_four():
+    """PettingZoo's ``connect_four_v3`` (AEC): through the registry where PettingZoo has one (1.27
+    deprecates importing the module), else the module."""
+    if hasattr(pettingzoo, "make"):
+        return pettingzoo.make("aec", "classic/connect_four-v3")
+    from pettingzoo.classic import connect_four_v3
+
+    return connect_four_v3.env()
 
 POPULATION, STEPS, INTERVAL, GAMES = 6, 30, 5, 32  # a league run: 6 * 30 = 180 updates, 5,760 games
 OPPONENTS, MAX_SNAPSHOTS, HIDDEN, EVAL_GAMES = 4, 36, 64, 100
@@ -214,7 +224,7 @@ BOTS = {"random": random_player, "greedy": greedy_player, "minimax-2": minimax_p
 def evaluate(make_player, bot: str, games: int, seed: int) -> dict[str, float]:
     """Win/draw/loss rates of ``make_player()`` (called once per game) against ``BOTS[bot]``, each
     side starting half of the games."""
-    env, rng = connect_four_v3.env(), np.random.default_rng([seed, 99])
+    env, rng = connect_four(), np.random.default_rng([seed, 99])
     opponent = BOTS[bot](rng)
     outcomes = []
     for game in range(games):
@@ -231,7 +241,7 @@ def train(member, games: int = GAMES, archive: Path | None = None):
     turn), every game reported as a match, then one update. Its score is its share of this step's
     games won, for the record: the fitness PBT ranks by is the Elo rating of the matches."""
     rng = np.random.default_rng(member.seed)
-    env, model = connect_four_v3.env(), make_model()
+    env, model = connect_four(), make_model()
     optimizer = torch.optim.Adam(model.parameters(), lr=member.hparams["lr"])
     pt.torch_restore(member, model, optimizer)
     me = Policy(model, rng)
@@ -259,7 +269,7 @@ def train(member, games: int = GAMES, archive: Path | None = None):
 def self_play(hparams: dict, seed: int, updates: int, games: int = GAMES):
     """One learner, all of a league's updates and games, against its own current policy."""
     torch.manual_seed(seed)
-    rng, env, model = np.random.default_rng(seed), connect_four_v3.env(), make_model()
+    rng, env, model = np.random.default_rng(seed), connect_four(), make_model()
     optimizer = torch.optim.Adam(model.parameters(), lr=hparams["lr"])
     me = Policy(model, rng)
     for _ in range(updates):

@@ -67,3 +67,37 @@ def check(run_dir, exploit, explore) -> int:
     assert final == set(range(config["population"]))
     assert set(reported) == {(m, s) for m in range(config["population"]) for s in range(1, steps + 1)}
     return count
+
+
+def kill_and_resume(module: str, run_dir, kill_after: int, env: dict | None = None) -> list[ev.Event]:
+    """Run ``python -m module run_dir`` until ``kill_after`` reports are in the log, SIGKILL it,
+    then ``python -m module run_dir resume`` to the end. Returns the log as the kill left it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, **(env or {})}
+    proc = subprocess.Popen([sys.executable, "-m", module, str(run_dir)], cwd=root, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            done = sum(e.kind == "report" for e in read(run_dir))
+        except Exception:
+            done = 0
+        if done >= kill_after or proc.poll() is not None:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed = read(run_dir)
+    assert not any(e.kind == "end" for e in killed), "the run ended before it was killed"
+    resumed = subprocess.run([sys.executable, "-m", module, str(run_dir), "resume"], cwd=root, capture_output=True,
+                             timeout=120, env=env)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    return killed

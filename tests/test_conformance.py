@@ -7,10 +7,8 @@ with SIGKILL and resumed must give the decisions of the run that was never inter
 """
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -91,26 +89,8 @@ def test_an_asynchronous_population_of_two_decides_like_a_synchronous_one(tmp_pa
 
 def _kill_and_resume(run_dir, kill_after):
     """Run the script until ``kill_after`` reports are in the log, SIGKILL it, resume to the end."""
-    proc = subprocess.Popen([sys.executable, "-m", "tests.determinism_script", str(run_dir)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            done = len([e for e in conformance.read(run_dir) if e.kind == "report"])
-        except Exception:
-            done = 0
-        if done >= kill_after or proc.poll() is not None:
-            break
-        assert time.monotonic() < deadline
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    killed = conformance.read(run_dir)
-    assert not any(e.kind == "end" for e in killed), "the run ended before it was killed"
+    killed = conformance.kill_and_resume("tests.determinism_script", run_dir, kill_after)
     assert sum(e.kind == "report" for e in killed) < 6 * 24
-    resumed = subprocess.run([sys.executable, "-m", "tests.determinism_script", str(run_dir), "resume"], cwd=ROOT,
-                             capture_output=True, timeout=120)
-    assert resumed.returncode == 0, resumed.stderr.decode()
 
 
 @pytest.mark.parametrize("synchronous", [False, True], ids=["async", "sync"])

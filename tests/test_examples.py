@@ -99,24 +99,15 @@ def test_ray_tunes_pbt_function_example_ported_learns_the_schedule_random_search
     assert "along the best lineage" in out
 
 
-def test_lightning_example_small(tmp_path):
-    pytest.importorskip("lightning")
+@pytest.mark.parametrize("framework, example, run", [("lightning", "lightning_digits.py", "example-lightning"),
+                                                     ("transformers", "huggingface_digits.py", "example-huggingface")])
+def test_trainer_integration_examples_small(tmp_path, framework, example, run):
+    pytest.importorskip(framework)
     pytest.importorskip("sklearn")
-    out = subprocess.run([sys.executable, str(ROOT / "examples" / "lightning_digits.py"), "--small"], cwd=tmp_path,
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / example), "--small"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=300, check=True).stdout
     assert "4 members x 4 epochs" in out and "from epoch 1" in out
-    result = pt.Result.load(tmp_path / "runs" / "example-lightning")
-    assert sorted((r.member, r.step) for r in result.reports) == [(m, s) for m in range(4) for s in range(1, 5)]
-    assert result.best.score > 0.8
-
-
-def test_huggingface_example_small(tmp_path):
-    pytest.importorskip("transformers")
-    pytest.importorskip("sklearn")
-    out = subprocess.run([sys.executable, str(ROOT / "examples" / "huggingface_digits.py"), "--small"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300, check=True).stdout
-    assert "4 members x 4 epochs" in out and "from epoch 1" in out
-    result = pt.Result.load(tmp_path / "runs" / "example-huggingface")
+    result = pt.Result.load(tmp_path / "runs" / run)
     assert sorted((r.member, r.step) for r in result.reports) == [(m, s) for m in range(4) for s in range(1, 5)]
     assert result.best.score > 0.8
 

@@ -4,10 +4,6 @@ snapshots kept by retention, every runner, and kill -9 + resume with the same ra
 from __future__ import annotations
 
 import math
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -125,30 +121,7 @@ def test_a_retried_step_counts_its_games_once(tmp_path, monkeypatch):
 
 
 def _kill_and_resume(run_dir, kill_after):
-    proc = subprocess.Popen([sys.executable, "-m", "tests.league.toy", str(run_dir)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            done = sum(e.kind == "report" for e in conformance.read(run_dir))
-        except Exception:
-            done = 0
-        if done >= kill_after or proc.poll() is not None:
-            break
-        assert time.monotonic() < deadline
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not any(e.kind == "end" for e in conformance.read(run_dir)), "the run ended before it was killed"
-    resumed = subprocess.run([sys.executable, "-m", "tests.league.toy", str(run_dir), "resume"], cwd=ROOT,
-                             capture_output=True, timeout=120, env=_env())
-    assert resumed.returncode == 0, resumed.stderr.decode()
-
-
-def _env():
-    import os
-
-    return {**os.environ, "POPTUNE_TEST_SLEEP": "0.003"}
+    conformance.kill_and_resume("tests.league.toy", run_dir, kill_after, env={"POPTUNE_TEST_SLEEP": "0.003"})
 
 
 def test_a_killed_and_resumed_league_has_the_ratings_of_the_uninterrupted_one(tmp_path):
