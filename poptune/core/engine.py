@@ -170,6 +170,9 @@ class Engine:
             else:
                 other = self.state[player.member]
                 ref, hparams = other.ref, dict(other.hparams)
+                frozen = league.snapshot_of(ref)
+                if frozen is not None:  # the state it plays with is a snapshot: the games rate that state
+                    player, hparams = frozen.player, dict(frozen.hparams)
             out.append((player.to_json(), hparams, ref))
             refs.append(ref)
         self._record([ev.OpponentsDrawn(member=member, step=state.ref_step, opponents=[p for p, _, _ in out],

@@ -28,7 +28,9 @@ class League:
     its next ready step), from: the member itself (plain self-play: play your current model),
     every other member that has saved a state, and the *snapshots*: the states members saved at
     every ``snapshots_every``-th step, kept (and never deleted) while they are among the
-    ``max_snapshots`` latest. Each draw is an event of the log, so a resumed run meets the same
+    ``max_snapshots`` latest. A live member is met with the state it last saved; when that state
+    is a snapshot, the opponent *is* that snapshot (its games rate the frozen state, not the
+    member, which keeps training): so a member's own rating moves with the games it plays. Each draw is an event of the log, so a resumed run meets the same
     opponents, and it is a pure function of the league's state and a generator seeded by the
     run's seed, the member and the step.
 

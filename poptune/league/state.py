@@ -149,6 +149,15 @@ class LeagueState:
             released.append(self.snapshots.pop(oldest).ref)
         return held, released
 
+    def snapshot_of(self, ref: str | None) -> Snapshot | None:
+        """The snapshot kept in file ``ref``, if one is."""
+        if ref is None:
+            return None
+        for snapshot in reversed(self.snapshots.values()):  # (few, and the latest are the likeliest)
+            if snapshot.ref == ref:
+                return snapshot
+        return None
+
     def exploit(self, target: int, source: int) -> None:
         """``target`` now holds ``source``'s policy: it takes the source's rating."""
         self._ops.append(("exploit", target, source))

@@ -19,7 +19,7 @@ Example:
     ...                 seed=0, progress=False)
     >>> data = payoff_matrix(result, top=3)
     >>> data["labels"], data["counts"] == result.payoff(data["players"])[2].tolist()
-    (['m0', 'm3', 'm1'], True)
+    (['m3', 'm0@2', 'm1@2'], True)
 """
 
 from __future__ import annotations

@@ -45,7 +45,9 @@ def test_members_play_drawn_opponents_and_rank_by_rating(tmp_path):
 
 
 def test_opponents_are_the_states_the_league_says(tmp_path):
-    result = toy.run(tmp_path, league=pt.League(pt.league.SelfPlay(snapshot_share=0.5), opponents=toy.GAMES))
+    # snapshots every 8 steps, ready every 4: a member met at a state saved at step 4, 12 or 20 is met live
+    result = toy.run(tmp_path, league=pt.League(pt.league.SelfPlay(snapshot_share=0.5), snapshots_every=8,
+                                                opponents=toy.GAMES))
     score = {(r.member, r.step): r.score for r in result.reports}
     snapshots = live = selfplay = 0
     for r in result.reports:
@@ -55,12 +57,12 @@ def test_opponents_are_the_states_the_league_says(tmp_path):
             assert opp_member == r.member
         elif opp_step >= 0:  # a snapshot: the state that member saved at that step
             snapshots += 1
-            assert opp_step % 4 == 0
+            assert opp_step % 8 == 0
             assert r.metrics["opp_skill"] == pytest.approx(score[(opp_member, opp_step)])
         else:  # a live member: a state it saved before this stretch began
             live += 1
             # its own saved state, or after an exploit its source's, saved at a ready step
-            saved = [v for (m, s), v in score.items() if s % 4 == 0]
+            saved = [v for (m, s), v in score.items() if s % 8 == 4]  # (a state saved at a snapshot step is one)
             assert any(r.metrics["opp_skill"] == pytest.approx(v) for v in saved) or r.metrics["opp_skill"] == 0.0
     assert snapshots and live and selfplay
 
