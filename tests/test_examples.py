@@ -174,3 +174,24 @@ def test_connect_four_league_example_small_trains_members_that_beat_a_random_pla
     rates = example.deployed_league(result, seed=0, eval_games=20)
     assert set(rates) == {(d, b, k) for d in ("top-rated member", "Nash mixture") for b in example.BOTS
                           for k in ("win", "draw", "loss")}
+
+
+def test_incontext_examples_small_pbt_selects_a_database_that_beats_random_ones(tmp_path):
+    example = load_example("incontext_examples")
+    size = example.SMALL
+    result = example.run_pbt(0, size["population"], size["steps"], size["interval"], tmp_path / "run")
+    assert sorted((r.member, r.step) for r in result.reports) == [
+        (m, s) for m in range(size["population"]) for s in range(1, size["steps"] + 1)]
+    assert any(r.metrics["generation"] > 0 for r in result.reports)  # exploits copied databases
+    pool = set(example.DATA["pool"])
+    for m in result.members:  # every member's state loads back (safe loader) as a list of pool pairs
+        state = result.checkpoint(m.id)
+        database = state["database"]
+        assert isinstance(database, list) and len(database) == example.SIZE == len(set(database))
+        assert all(isinstance(p, tuple) and len(p) == 2 for p in database) and set(database) <= pool
+        assert state["score"] == pytest.approx(example.accuracy(database, state["k"]))
+    best = example.best_of(result)
+    rng = np.random.default_rng(0)
+    random_ones = [example.accuracy(example.random_database(rng), best["k"], "test") for _ in range(20)]
+    assert best["test"] > max(random_ones) and best["test"] > 0.7
+    assert best["validation"] >= max(result.checkpoint(m.id)["score"] for m in result.members)
