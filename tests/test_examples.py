@@ -195,3 +195,32 @@ def test_incontext_examples_small_pbt_selects_a_database_that_beats_random_ones(
     random_ones = [example.accuracy(example.random_database(rng), best["k"], "test") for _ in range(20)]
     assert best["test"] > max(random_ones) and best["test"] > 0.7
     assert best["validation"] >= max(result.checkpoint(m.id)["score"] for m in result.members)
+
+
+def test_deep_ga_small_run_beats_a_random_policy_with_seed_chain_checkpoints(tmp_path):
+    pytest.importorskip("gymnasium")
+    pytest.importorskip("torch")
+    from poptune.family import SeedChain
+
+    example = load_example("deep_ga")
+    size = example.SMALL
+    result = example.run_ga(0, size["population"], size["steps"], size["interval"], tmp_path / "run")
+    assert sorted((r.member, r.step) for r in result.reports) == [
+        (m, s) for m in range(size["population"]) for s in range(1, size["steps"] + 1)]
+    assert any(r.metrics["generation"] > 0 for r in result.reports)  # truncation selection copied genomes
+    for m in result.members:  # every state loads back (safe loader) as plain data: a seed chain and its fitness
+        state = result.checkpoint(m.id)
+        genome = state["genome"]
+        assert isinstance(genome["seeds"], list) and all(type(s) is int for s in genome["seeds"])
+        chain = SeedChain.from_json(genome)
+        assert state["score"] == example.fitness(chain)  # the chain alone rebuilds the scored policy
+    last = {}  # member -> (score, generation) at its previous step
+    for r in sorted(result.reports, key=lambda r: r.step):  # elitism: between exploits, fitness never drops
+        score, generation = last.get(r.member, (float("-inf"), r.metrics["generation"]))
+        if generation == r.metrics["generation"]:
+            assert r.score >= score
+        last[r.member] = (r.score, r.metrics["generation"])
+    best = example.best_of(result)
+    floor = example.random_policy(0)
+    assert best["held_out"] > floor + 100 and best["held_out"] > 150
+    assert best["network_bytes"] / best["genome_bytes"] > 50
