@@ -90,8 +90,7 @@ class Member:
         """
         if self._checkpoint is _UNSET:
             ref = self._task.ref
-            self._checkpoint = None if ref is None else loads(self._checkpoints.load(ref), self._where(),
-                                                               trusted=self._task.trusted)
+            self._checkpoint = None if ref is None else self._load_ref(ref)
         return self._checkpoint
 
     @property
@@ -219,60 +218,30 @@ class Member:
             teams: For team games, instead of ``opponent`` alone: the teams, each a list of
                 players (this member's team first), with ``ranks`` or ``scores`` per team.
         """
-        from poptune.league.outcomes import as_match
-        from poptune.league.players import Player, as_player
+        from poptune.league.reporting import member_game
 
         if not self._opponents:
             raise UsageError(f"member {self.id}: report_match() needs a league: pass league=pt.League(...) to pt.run")
         if self._outcome is not None or self.step >= self.budget:
             raise UsageError(f"member {self.id}: report_match() after this call of train ended at step {self.step}; "
                              f"report a step's games before its member.report(...), inside member.steps()")
-        me = Player(self.id)
-        stand_in = Player(self._task.population)  # for its own model: checked like a game, then not rated
         try:
-            if teams is None:
-                theirs = as_player(getattr(opponent, "player", opponent), "opponent")
-                sides = [me, theirs if theirs != me else stand_in]
-            else:
-                if isinstance(teams, (str, bytes)) or not isinstance(teams, (list, tuple)) or not teams or \
-                        not isinstance(teams[0], (list, tuple)):
-                    raise UsageError(f"member {self.id}: report_match(teams=...) takes a list of teams, each a list of "
-                                     f"players (or drawn opponents), this member's team first")
-                sides, seen = [], 0
-                for team in teams:
-                    side = []
-                    for p in team:
-                        player = as_player(getattr(p, "player", p), "a team's player")
-                        if player == me:
-                            seen += 1
-                            if seen > 1:  # its own model drawn again: a stand-in of its own
-                                player = Player(self._task.population + seen)
-                        side.append(player)
-                    sides.append(side)
-                if me not in sides[0]:
-                    raise UsageError(f"member {self.id}: report_match(teams=...): this member must be in the first "
-                                     f"team (it reports the game), got {teams!r}")
-            match = as_match(sides, outcome, ranks=ranks, scores=scores, step=self.step + 1)
+            match = member_game(self.id, self._task.population, {o.player for o in self._opponents}, opponent,
+                                outcome, ranks=ranks, scores=scores, teams=teams, step=self.step + 1)
         except PoptuneError as err:
-            raise UsageError(f"member {self.id}: report_match: {str(err).split(': ', 1)[-1] if isinstance(err, UsageError) else err}") from None
-        if any(p.member >= self._task.population and p.member >= stand_in.member for p in match.players):
-            return  # it played its own current model: that rates nothing
-        drawn = {o.player for o in self._opponents}
-        for player in match.players:
-            if player.member >= self._task.population:
-                raise UsageError(f"member {self.id}: report_match: {player} is not a member of this run (ids 0 to "
-                                 f"{self._task.population - 1})")
-            if player.is_snapshot and player not in drawn:
-                raise UsageError(f"member {self.id}: report_match: {player} is a snapshot this member was not given; "
-                                 f"play the snapshots among member.opponents")
-        self._matches.append(match.to_dict())
+            raise UsageError(f"member {self.id}: report_match: {err}") from None
+        if match is not None:
+            self._matches.append(match.to_dict())
 
     def _league_opponents(self, drawn) -> list:
+        if not drawn:  # (not a league run)
+            return []
         from poptune.league.opponent import Opponent
         from poptune.league.players import Player
 
-        return [Opponent(Player.from_json(player), hparams, ref, self._load_ref, Player.from_json(player) == Player(self.id))
-                for player, hparams, ref in drawn]
+        players = [Player.from_json(player) for player, _, _ in drawn]
+        return [Opponent(player, hparams, ref, self._load_ref, player == Player(self.id))
+                for player, (_, hparams, ref) in zip(players, drawn)]
 
     def _load_ref(self, ref: str) -> Any:
         return loads(self._checkpoints.load(ref), self._where(), trusted=self._task.trusted)

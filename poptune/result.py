@@ -420,7 +420,8 @@ class Result:
         """
         league = self._need_league()
         if self._rating is None:
-            raise UsageError(f"the run's rating ({league_rating(self.config)}) cannot be rebuilt here; rate "
+            used = self.config["league"].get("rating_repr", "unknown")
+            raise UsageError(f"the run's rating ({used}) cannot be rebuilt here; rate "
                              f"result.matches yourself, e.g. rating.rate_all(result.matches)")
         if not over_time:
             return league.conservative()
@@ -482,8 +483,3 @@ def _alive(pid: Any, host: Any) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def league_rating(config: dict) -> str:
-    """The rating a run's league used, as text."""
-    return (config.get("league") or {}).get("rating_repr", "none")

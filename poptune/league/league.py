@@ -90,9 +90,8 @@ class League:
         if every and not interval:
             raise ConfigError("League: snapshots need ready steps, where states are saved: pass an interval, or "
                               "snapshots_every=0")
-        out = League(self.matchmaking, self.rating, snapshots_every=every, max_snapshots=self.max_snapshots,
-                     opponents=self.opponents)
-        return out
+        return League(self.matchmaking, self.rating, snapshots_every=every, max_snapshots=self.max_snapshots,
+                      opponents=self.opponents)
 
     def describe(self) -> dict:
         """What the run log keeps (so results can recompute ratings without the objects)."""

@@ -57,77 +57,62 @@ class LeagueState:
 
     def match(self, reporter: int, match: Match) -> None:
         """A game ``reporter`` reported with its step ``match.step``."""
-        self._ops.append(("match", reporter, match.step, match))
-        self._apply_match(match)
-
-    def _apply_match(self, match: Match) -> None:
-        self.matches.append(match)
-        self.record.add(match)
-        if self.rating is not None:
-            self.ratings = self.rating.update(self.ratings, match)
+        self._record(("match", reporter, match.step, match))
 
     def reported(self, member: int, step: int, again: bool) -> None:
         """``member`` reported ``step`` (``again``: it runs that step again, after a failure or a
         resume): the games its earlier run of ``step`` and later steps reported no longer count."""
         if again:
-            kept = [op for i, op in enumerate(self._ops)
-                    if not (i < self._batch and op[0] == "match" and op[1] == member and op[2] >= step)]
-            if len(kept) != len(self._ops):
-                self._ops = kept
-                self._refold()
+            self._drop(lambda i, op: i < self._batch and op[0] == "match" and op[1] == member and op[2] >= step)
         self._batch = len(self._ops)
 
     def discard(self, after: dict[int, int]) -> None:
         """Each ``member`` in ``after`` goes back to its state at step ``after[member]`` (a failed
         attempt, a resumed session): the games it reported with later steps no longer count (it
         plays them again). One fold of the ratings, however many members."""
-        kept = [op for op in self._ops if not (op[0] == "match" and op[1] in after and op[2] > after[op[1]])]
-        if len(kept) != len(self._ops):
-            self._ops = kept
-            self._refold()
+        self._drop(lambda i, op: op[0] == "match" and op[1] in after and op[2] > after[op[1]])
         self._batch = len(self._ops)
 
     def history(self) -> dict[Player, list[tuple[int, float]]]:
         """Every rating change: ``{player: [(games so far, conservative rating), ...]}``."""
-        out: dict[Player, list[tuple[int, float]]] = {}
         if self.rating is None:
-            return out
-        saved = (self.ratings, self.record, self.matches)
-        self.ratings, self.record, self.matches = {}, HeadToHead(), []
-        try:
-            for op in self._ops:
-                if op[0] == "match":
-                    self._apply_match(op[3])
-                    changed = op[3].players
-                elif op[0] == "snapshot":
-                    self._rate_snapshot(op[1])
-                    changed = (op[1],)
-                else:
-                    self._copy_rating(op[1], op[2])
-                    changed = (Player(op[1]),)
-                for player in changed:
-                    out.setdefault(player, []).append((len(self.matches), self.rating.conservative(self.ratings[player])))
-        finally:
-            self.ratings, self.record, self.matches = saved
+            return {}
+        replay, out = LeagueState(self.rating), {}
+        for op in self._ops:
+            for player in replay._apply(op):
+                out.setdefault(player, []).append((len(replay.matches), self.rating.conservative(replay.ratings[player])))
         return dict(sorted(out.items()))
+
+    def _record(self, op: tuple) -> None:
+        self._ops.append(op)
+        self._apply(op)
+
+    def _apply(self, op: tuple) -> tuple[Player, ...]:
+        """Apply one fact to the ratings, records and matches; return the players it re-rated."""
+        if op[0] == "match":
+            match = op[3]
+            self.matches.append(match)
+            self.record.add(match)
+            if self.rating is not None:
+                self.ratings = self.rating.update(self.ratings, match)
+            return match.players
+        # a snapshot starts as the member it froze was rated; an exploit target as its source
+        player, source = (op[1], op[1].live) if op[0] == "snapshot" else (Player(op[1]), Player(op[2]))
+        if self.rating is not None:
+            self.ratings = {**self.ratings, player: self.ratings.get(source, self.rating.initial())}
+        return (player,)
+
+    def _drop(self, dropped) -> None:
+        """Forget the facts ``dropped(index, op)`` names, and fold the rest again."""
+        kept = [op for i, op in enumerate(self._ops) if not dropped(i, op)]
+        if len(kept) != len(self._ops):
+            self._ops = kept
+            self._refold()
 
     def _refold(self) -> None:
         self.ratings, self.record, self.matches = {}, HeadToHead(), []
         for op in self._ops:
-            if op[0] == "match":
-                self._apply_match(op[3])
-            elif op[0] == "snapshot":
-                self._rate_snapshot(op[1])
-            else:
-                self._copy_rating(op[1], op[2])
-
-    def _rate_snapshot(self, player: Player) -> None:
-        if self.rating is not None:  # the policy as rated when frozen
-            self.ratings = {**self.ratings, player: self.ratings.get(player.live, self.rating.initial())}
-
-    def _copy_rating(self, target: int, source: int) -> None:
-        if self.rating is not None:
-            self.ratings = {**self.ratings, Player(target): self.ratings.get(Player(source), self.rating.initial())}
+            self._apply(op)
 
     def checkpoint(self, member: int, step: int, ref: str, hparams: dict) -> tuple[list[str], list[str]]:
         """A member saved its state at ``step``: a snapshot if ``step`` is a snapshot step.
@@ -142,8 +127,7 @@ class LeagueState:
             released.append(old.ref)
         self.snapshots[player] = Snapshot(player, ref, dict(hparams))
         if old is None:
-            self._ops.append(("snapshot", player))
-            self._rate_snapshot(player)
+            self._record(("snapshot", player))
         while len(self.snapshots) > self.max_snapshots:
             oldest = next(iter(self.snapshots))
             released.append(self.snapshots.pop(oldest).ref)
@@ -160,8 +144,7 @@ class LeagueState:
 
     def exploit(self, target: int, source: int) -> None:
         """``target`` now holds ``source``'s policy: it takes the source's rating."""
-        self._ops.append(("exploit", target, source))
-        self._copy_rating(target, source)
+        self._record(("exploit", target, source))
 
     def drawn(self, member: int, opponents: list[tuple[Player, str | None]]) -> list[str]:
         """``member`` meets ``opponents`` next; returns the files its previous draw held."""

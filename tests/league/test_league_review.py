@@ -168,3 +168,8 @@ def test_games_reported_after_the_last_report_are_not_lost_silently(tmp_path):
     except pt.UsageError:
         return  # refusing report_match after the segment's last report is a fix too
     assert played["n"] and len(result.matches) == played["n"]
+
+
+def test_report_match_refuses_a_member_beyond_the_population(tmp_path):
+    with pytest.raises(pt.UsageError, match="not a member of this run"):
+        _report_one(tmp_path, lambda member: member.report_match(9, 1))
