@@ -17,11 +17,13 @@ total winnings are positive (a draw at zero). The exact values train the policie
 match outcomes are all the league sees (ratings, PBT's fitness, PFSP's matchmaking, the Nash
 mixture), as they would be in a game without an exact solver.
 
-Four ways to spend the same number of updates (``POPULATION * STEPS * UPDATES``):
+Five ways to spend the same number of updates (``POPULATION * STEPS * UPDATES``):
 
 - ``league + PBT``: 8 members, PFSP opponents among live members and snapshots, Elo as fitness,
   ``Truncation(0.25)`` exploit with perturbed/resampled lr;
 - ``league, no PBT``: the same league with ``exploit=None`` (each member keeps its lr);
+- ``league of roles + PBT``: AlphaStar's roles (``pt.league.Roles``): 4 main agents, 2 main
+  exploiters, 2 league exploiters; PBT exploits within a role, exploiters reset;
 - ``self-play, random lr``: one learner against its current policy, lr drawn from the same range;
 - ``self-play, lr = 1``: the same with the lr that a sweep over the range found best (the sweep's
   own compute is not counted: this is the learner someone who already knows the lr would run).
@@ -115,8 +117,17 @@ def train(member):
                       **{f"p{i}": float(p) for i, p in enumerate(x)})
 
 
-def run_league(seed: int, dir, exploit=True, steps: int = STEPS) -> pt.Result:
-    league = pt.League(pt.league.PFSP(), opponents=OPPONENTS, max_snapshots=MAX_SNAPSHOTS)
+def roles() -> pt.league.Roles:
+    """AlphaStar's roles for the 8 members: 4 main agents, 2 main exploiters (play the main agents,
+    reset once they win 70% against each), 2 league exploiters (PFSP over the past, reset 1 time in
+    4 once they beat it); an exploiter that beats nobody fires after 4 stretches anyway."""
+    return pt.league.Roles(pt.league.Main(4), pt.league.MainExploiter(2, min_games=10, timeout=4 * INTERVAL),
+                           pt.league.LeagueExploiter(2, min_games=10, timeout=4 * INTERVAL))
+
+
+def run_league(seed: int, dir, exploit=True, steps: int = STEPS, with_roles: bool = False) -> pt.Result:
+    matchmaking = roles() if with_roles else pt.league.PFSP()
+    league = pt.League(matchmaking, opponents=OPPONENTS, max_snapshots=MAX_SNAPSHOTS)
     return pt.run(train, SPACE, population=POPULATION, steps=steps, interval=INTERVAL, direction="minimize",
                   exploit=pt.Truncation(0.25) if exploit else None,
                   league=league, runner="inline", dir=dir, overwrite=True, seed=seed, progress=False)
@@ -130,10 +141,11 @@ def policies(result: pt.Result) -> dict[Player, np.ndarray]:
         Player(m, s): x for (m, s), x in at.items() if s % INTERVAL == 0}
 
 
-def deployed_league(result: pt.Result) -> dict[str, float]:
+def deployed_league(result: pt.Result, extra: dict | None = None) -> dict[str, float]:
     """Exploitability of what a league ships: its Nash mixture (from the match outcomes it logged),
-    its top-rated member; and, as oracles, the exact meta-game's Nash mixture and the best member."""
-    known = policies(result)
+    its top-rated member; and, as oracles, the exact meta-game's Nash mixture and the best member.
+    ``extra``: policies of players the run's reports do not show (a seeded run's starting states)."""
+    known = policies(result) | (extra or {})
     mixture = result.nash()
     players = list(mixture)
     nash_policy = kuhn.average(np.array([known[p] for p in players]), np.array([mixture[p] for p in players]))
@@ -171,8 +183,10 @@ def random_lr(seed: int) -> float:
 def compare(seed: int, root: Path, steps: int = STEPS) -> dict[tuple[str, str], float]:
     """Every method's deployed policies for one seed: ``{(method, deployed): exploitability}``."""
     out = {}
-    for method, exploit in (("league + PBT", True), ("league, no PBT", False)):
-        result = run_league(seed, root / f"{method.replace(' ', '').replace(',', '-')}-{seed}", exploit, steps)
+    for method, exploit, with_roles in (("league + PBT", True, False), ("league, no PBT", False, False),
+                                        ("league of roles + PBT", True, True)):
+        name = method.replace(" ", "").replace(",", "-").replace("+", "")
+        result = run_league(seed, root / f"{name}-{seed}", exploit, steps, with_roles)
         out |= {(method, k): v for k, v in deployed_league(result).items()}
     for method, lr in (("self-play, random lr", random_lr(seed)), (f"self-play, lr = {GOOD_LR:g}", GOOD_LR)):
         out |= {(method, k): v for k, v in self_play(lr, seed, steps).items()}

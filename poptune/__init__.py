@@ -33,6 +33,7 @@ from poptune.torch_state import checkpoint as torch_checkpoint
 from poptune.torch_state import restore as torch_restore
 from poptune.stopping import Stop
 from poptune.league.league import League
+from poptune.stages import StartFrom
 from poptune.strategies import (
     Chain,
     Exploit,
@@ -68,6 +69,7 @@ __all__ = [
     "Float",
     "Int",
     "League",
+    "StartFrom",
     "LineageRecord",
     "Member",
     "MemberRecord",

@@ -168,6 +168,7 @@ class Result:
         self._member_events: dict[int, ev.MemberAdded] = {}
         self._exploits_of: dict[int, list[ev.Exploited]] = {}
         self._explores_of: dict[int, list[ev.Explored]] = {}
+        self._resets_of: dict[int, list[ev.LeagueReset]] = {}  # a league role's fresh starts
         self._writes: dict[str, list[ev.Checkpointed]] = {}
         for e in self.events:
             if isinstance(e, ev.Reported):
@@ -178,6 +179,8 @@ class Result:
                 self._exploits_of.setdefault(e.member, []).append(e)
             elif isinstance(e, ev.Explored):
                 self._explores_of.setdefault(e.member, []).append(e)
+            elif isinstance(e, ev.LeagueReset) and e.reset:
+                self._resets_of.setdefault(e.member, []).append(e)
             elif isinstance(e, ev.Checkpointed):
                 self._writes.setdefault(e.ref, []).append(e)
         self.reports = [
@@ -283,12 +286,17 @@ class Result:
         """Stretches of the model ``member`` held after training to its step ``step``, as known
         at log position ``before_seq``."""
         exploits = [
-            e for e in self._exploits_of.get(member, []) if e.step < step and (e.seq or 0) < before_seq
+            e for e in self._exploits_of.get(member, []) + self._resets_of.get(member, [])
+            if e.step < step and (e.seq or 0) < before_seq
         ]
+        exploits.sort(key=lambda e: e.seq or 0)
         if not exploits:
             origin = self._member_events[member]
             base, own_start, age, hparams, since = [], 0, 0, origin.hparams, 0
             generation = origin.generation
+        elif isinstance(exploits[-1], ev.LeagueReset):  # a fresh start: the lineage begins there
+            last = exploits[-1]
+            base, own_start, age, hparams, since, generation = [], last.step, 0, last.hparams, last.seq or 0, 0
         else:
             last = exploits[-1]
             written = [w for w in self._writes.get(last.ref, []) if (w.seq or 0) < (last.seq or 0)]
@@ -352,6 +360,12 @@ class Result:
                                f"snapshots; keep_checkpoints='all' keeps every one)")
         return refs[-1]
 
+    def origins(self) -> dict[int, dict]:
+        """In a staged run (``pt.run(start_from=...)``): where each member started,
+        ``{member: {"run": dir, "member": m, "step": s, "ref": ..., "score": ...}}``; ``{}`` otherwise.
+        ``pt.Result.load(origin["run"])`` reads the previous stage."""
+        return {m: dict(e.origin) for m, e in sorted(self._member_events.items()) if e.origin is not None}
+
     def hparams_at(self, member: int, step: int) -> dict:
         """Hyperparameters ``member`` trained its step ``step`` with."""
         hparams = self._member_events[member].hparams
@@ -366,9 +380,10 @@ class Result:
         its lineage so far, and the member it copied last (``None`` before any)."""
         origin = self._member_events[member]
         generation, parent = origin.generation, None
-        for e in self._exploits_of.get(member, []):
+        changes = self._exploits_of.get(member, []) + self._resets_of.get(member, [])
+        for e in sorted(changes, key=lambda e: e.seq or 0):
             if e.step < step:
-                generation, parent = e.generation, e.source
+                generation, parent = (0, None) if isinstance(e, ev.LeagueReset) else (e.generation, e.source)
         return generation, parent
 
     def to_pandas(self):

@@ -51,6 +51,7 @@ def run(
     trust_checkpoints: bool = False,
     stop: Stop | Mapping | Callable | None = None,
     league: League | None = None,
+    start_from: Any = None,
 ) -> Result:
     """Train a population with Population Based Training and return the :class:`Result`.
 
@@ -124,6 +125,10 @@ def run(
         league: A self-play league (:class:`~poptune.League`): members play each other
             (``member.opponent()``, ``member.report_match(opponent, outcome)``) and, unless
             ``fitness`` says otherwise, rank by their conservative rating.
+        start_from: A previous stage (a :class:`~poptune.Result`, its run directory, or
+            :class:`~poptune.StartFrom` for options): every member starts from a previous
+            member's saved state (``member.checkpoint`` at ``member.step == 0``) and, by
+            default, its hyperparameters. See :mod:`poptune.stages`.
 
     Returns:
         The run's :class:`~poptune.Result`.
@@ -157,7 +162,7 @@ def run(
         progress=progress, burn_in=burn_in, synchronous=synchronous, retries=retries,
         keep_checkpoints=keep_checkpoints, callbacks=callbacks, schedule=schedule, metadata=metadata,
         max_lag=max_lag, checkpoints=checkpoints, quorum=quorum, fitness=fitness,
-        trust_checkpoints=trust_checkpoints, stop=stop, league=league,
+        trust_checkpoints=trust_checkpoints, stop=stop, league=league, start_from=start_from,
     )
     opened = open_run(settings, runner.describe(), getattr(train, "__qualname__", repr(train)),
                       can_hold=not runner.in_process)

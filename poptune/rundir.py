@@ -37,6 +37,7 @@ from poptune.strategies import Exploit, Explore, PerturbOrResample, Truncation, 
 from poptune.stopping import Stop, as_stop
 from poptune.league.league import League, as_league
 from poptune.league.state import LeagueState
+from poptune.stages import StartFrom, as_start_from
 from poptune.strategies.fitness import Fitness, Rated, as_fitness
 
 CHECKPOINT_DIR = "checkpoints"
@@ -78,6 +79,7 @@ class Settings:
     trust_checkpoints: bool = False
     stop: Stop | None = None
     league: League | None = None
+    start_from: StartFrom | None = None
 
 
 def check_settings(
@@ -109,6 +111,7 @@ def check_settings(
     trust_checkpoints: bool = False,
     stop: Stop | Mapping | Callable | None = None,
     league: League | None = None,
+    start_from: Any = None,
 ) -> Settings:
     """Validate run arguments; every error names the argument and the fix."""
     space = as_space(space)
@@ -159,6 +162,7 @@ def check_settings(
     league = as_league(league)
     if league is not None:
         league = league.resolved(interval)
+        league.check_population(population)
         if fitness is None:
             fitness = Rated()
     elif isinstance(fitness, Rated):
@@ -168,6 +172,11 @@ def check_settings(
     if metadata is not None and not isinstance(metadata, Mapping):
         raise ConfigError(f"metadata must be a dict, got {metadata!r}")
     run_dir = Path(dir) if dir is not None else Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    start_from = as_start_from(start_from)
+    if start_from is not None and start_from.previous_dir() is not None and not resume and (
+            start_from.previous_dir().resolve() == run_dir.resolve()):
+        raise ConfigError(f"start_from: the previous stage is {str(run_dir)!r}, the run's own dir; give the new "
+                          f"stage another dir")
     return Settings(
         space=space, population=population, steps=steps, interval=interval, direction=direction,
         exploit=exploit, explore=explore, dir=run_dir, seed=None if seed is None else int(seed), resume=bool(resume),
@@ -175,7 +184,7 @@ def check_settings(
         synchronous=bool(synchronous), retries=retries, keep_checkpoints=keep_checkpoints,
         callbacks=list(callbacks), schedule=schedule, metadata=dict(metadata or {}), max_lag=max_lag,
         checkpoints=None if checkpoints is None else str(checkpoints), quorum=float(quorum), fitness=fitness, stop=stop,
-        league=league,
+        league=league, start_from=start_from,
         trust_checkpoints=bool(trust_checkpoints),
     )
 
@@ -264,12 +273,24 @@ def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool =
         session = sum(isinstance(e, ev.RunStarted) for e in past)
         first: list[ev.Event] = []
         if not past:
-            first.append(ev.RunStarted(config=config))
             rng = np.random.default_rng([seed, 0])
             initial = s.initial or []
+            origins = s.start_from.origins(s.population) if s.start_from is not None else None
+            if origins is not None:
+                config["start_from"] = {"run": origins[0].run, "members": s.start_from.members,
+                                        "hparams": s.start_from.hparams}
+            first.append(ev.RunStarted(config=config))
             for m in range(s.population):
-                hparams = s.space.complete(initial[m], rng, f"initial[{m}]") if m < len(initial) else s.space.sample(rng)
-                first.append(ev.MemberAdded(member=m, hparams=hparams))
+                if m < len(initial):
+                    hparams = s.space.complete(initial[m], rng, f"initial[{m}]")
+                elif origins is not None:
+                    hparams = s.start_from.hparams_for(origins[m], s.space, rng, f"start_from (member {m})")
+                else:
+                    hparams = s.space.sample(rng)
+                first.append(ev.MemberAdded(member=m, hparams=hparams,
+                                            origin=origins[m].to_json() if origins is not None else None))
+            if origins is not None:  # the previous stage's states, copied in before the log names them
+                first += _copy_origins(s, origins)
         else:
             first.append(ev.RunResumed(config=config))
         store.append(first)
@@ -282,7 +303,8 @@ def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool =
         checkpoints = open_checkpoints(checkpoint_location(s.dir, s.checkpoints))
         recorder = Recorder(store, state, callbacks, checkpoints)
         decider = Decider(state, s.space, s.exploit, s.explore, seed,
-                          schedule=dict(s.schedule) if s.schedule is not None else None)
+                          schedule=dict(s.schedule) if s.schedule is not None else None,
+                          roles=s.league.roles if s.league is not None else None)
         core = Engine(state, decider, recorder.record, synchronous=s.synchronous, quorum=s.quorum,
                       max_lag=s.max_lag, retries=s.retries, seed=seed, session=session, can_hold=can_hold,
                       trusted=s.trust_checkpoints, stop=s.stop, league=s.league)
@@ -298,6 +320,18 @@ def open_run(settings: Settings, engine: dict, train_name: str, can_hold: bool =
 def checkpoint_location(run_dir: str | os.PathLike, checkpoints: str | None) -> str:
     """Where a run's checkpoints live: ``checkpoints`` if given, else ``<run_dir>/checkpoints``."""
     return checkpoints if checkpoints is not None else str(Path(run_dir) / CHECKPOINT_DIR)
+
+
+def _copy_origins(s: Settings, origins: list) -> list[ev.Event]:
+    """Copy each member's starting state from the previous stage into this run's checkpoints."""
+    store = open_checkpoints(checkpoint_location(s.dir, s.checkpoints))
+    previous = s.start_from.result()
+    events: list[ev.Event] = []
+    for m, origin in enumerate(origins):
+        ref = store.ref(m, 0, 0)
+        store.save(ref, s.start_from.payload(origin, previous))
+        events.append(ev.Checkpointed(member=m, step=0, ref=ref))
+    return events
 
 
 def warn_failures(result, population: int) -> None:

@@ -120,7 +120,7 @@ def test_kuhn_league_example_deploys_a_nash_mixture_better_than_its_members(tmp_
                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True).stdout
     rows = {(m.strip(), d.strip()): float(v) for m, d, v in re.findall(r"^\s*(.+?) \| (.+?): ([0-9.]+) \+-", out,
                                                                        flags=re.M)}
-    assert len(rows) == 12 and "1600 updates per method" in out
+    assert len(rows) == 16 and "1600 updates per method" in out
     uniform = kuhn.exploitability(kuhn.uniform())  # 11/24
     assert rows[("league + PBT", "nash mixture")] < uniform / 2
     # the league's value is the mixture: its Nash mixture beats its least exploitable member
@@ -144,6 +144,11 @@ def test_kuhn_league_example_deploys_a_nash_mixture_better_than_its_members(tmp_
     assert set(mixture) <= set(policies) and any(p.is_snapshot and w > 0 for p, w in mixture.items())
     deployed = example.deployed_league(result)
     assert deployed["nash mixture"] < uniform / 2
+    # AlphaStar's roles: exploiters are reset (to a fresh random policy) and snapshotted there
+    roles = example.run_league(0, tmp_path / "roles", steps=steps, with_roles=True)
+    resets = [e for e in roles.events if e.kind == "league_reset"]
+    assert resets and all(e.member >= 4 for e in resets)
+    assert rows[("league of roles + PBT", "nash mixture")] < uniform / 2
 
 
 def test_connect_four_league_example_small_trains_members_that_beat_a_random_player(tmp_path):

@@ -9,6 +9,8 @@ one decision to the next.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from poptune.core import events as ev
@@ -16,9 +18,12 @@ from poptune.core.rounds import mix
 from poptune.core.state import PopulationState
 from poptune.errors import ConfigError, StrategyError, UsageError
 from poptune.space import Space
+from poptune.league.payoff import HeadToHead
 from poptune.strategies.base import Exploit, Explore, ExploreContext
+from poptune.strategies.views import PopulationView
 
 DECISION_STREAM = 1
+RESET_STREAM = 8  # a league role's reset draw: default_rng([seed, 8, member, step])
 _MASK128 = (1 << 128) - 1
 
 
@@ -56,9 +61,10 @@ class Decider:
     """
 
     def __init__(self, state: PopulationState, space: Space, exploit: Exploit | None, explore: Explore,
-                 seed: int, schedule: dict[int, dict] | None = None):
+                 seed: int, schedule: dict[int, dict] | None = None, roles: Any = None):
         self.state, self.space, self.exploit, self.explore = state, space, exploit, explore
         self.seed, self.schedule = seed, schedule
+        self.roles = roles  # a league's poptune.league.Roles: members compare within their role; resets
         # one generator, set to each decision's own state (what decision_rng gives, without
         # building a generator per decision); strategies use it during their call only
         self._bits = np.random.PCG64(0)
@@ -95,6 +101,10 @@ class Decider:
             return ev.Explored(member=member, step=step, old=dict(state.hparams), new=self._explored(context),
                                info=context.info)
         population = self.state.round_view(step)
+        if self.roles is not None:  # a league of roles: an exploiter never copies a main agent
+            group = self.roles.group(member)
+            population = PopulationView([m for m in population if self.roles.group(m.id) == group], step=step,
+                                        history=self.state, rng=rng)
         rank = population.rank(member)
         target = population[rank]
         try:
@@ -126,6 +136,28 @@ class Decider:
             ref=source.ref, old=dict(state.hparams), copied=dict(source.hparams), new=new,
             generation=source.generation + 1, info={**info, **context.info},
         )
+
+    def league_event(self, member: int, step: int) -> ev.LeagueReset | None:
+        """In a league of roles: the event if ``member``'s reset rule fires at its ready step
+        ``step`` (its state joins the league as a snapshot; it may restart from scratch)."""
+        if self.roles is None or self.schedule is not None:
+            return None
+        state, league = self.state[member], self.state.league
+        if league is None or state.ref is None or state.ref_step != step:
+            return None  # (nothing saved at this step to keep)
+        role = self.roles.role(member)
+        try:
+            why = role.fires(member, step, league.own.get(member) or HeadToHead(), league.since.get(member, 0),
+                             self.state.live_players(), list(league.snapshots), self.roles)
+        except Exception as err:
+            raise StrategyError(f"league role {role!r} raised {type(err).__name__}: {err} (member {member}, "
+                                f"step {step})") from err
+        if why is None:
+            return None
+        p = role.reset_probability
+        reset = p >= 1.0 or (p > 0.0 and np.random.default_rng([self.seed, RESET_STREAM, member, step]).random() < p)
+        return ev.LeagueReset(member=member, step=step, ref=state.ref, hparams=dict(state.hparams), reset=reset,
+                              why=why)
 
     def _explored(self, context: ExploreContext) -> dict:
         try:

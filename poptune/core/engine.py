@@ -349,10 +349,18 @@ class Engine:
             self._released(member)
 
     def _decide(self, member: int, step: int) -> None:
-        event = self.decider.decide(member, step)
-        if event is not None:
-            self._record([event])
-            if isinstance(event, (ev.Exploited, ev.Explored)):
+        events = []
+        fired = self.decider.league_event(member, step)  # a league role's reset rule comes first
+        if fired is not None:
+            events.append(fired)
+        if fired is None or not fired.reset:
+            event = self.decider.decide(member, step)
+            if event is not None:
+                events.append(event)
+        if events:
+            self._record(events)
+            if any(isinstance(e, (ev.Exploited, ev.Explored)) or (isinstance(e, ev.LeagueReset) and e.reset)
+                   for e in events):
                 self._changed.add(member)  # its worker must call train again
         if self.max_lag is not None:
             low = self.state.min_step()

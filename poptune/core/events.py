@@ -40,6 +40,7 @@ FINISH = "finish"
 END = "end"
 MATCH = "match"
 OPPONENTS = "opponents"
+LEAGUE_RESET = "league_reset"
 
 _COLUMNS = ("member", "step", "score")
 
@@ -95,13 +96,21 @@ class RunResumed(RunStarted):
 
 @dataclass(frozen=True, slots=True)
 class MemberAdded(Event):
-    """A member joins the population with these hyperparameters."""
+    """A member joins the population with these hyperparameters (and, in a staged run, the
+    previous run's member whose state it starts from, ``origin``)."""
 
     kind: ClassVar[str] = MEMBER
     member: int = 0
     hparams: dict = field(default_factory=dict)
     generation: int = 0
     step: int = 0
+    origin: dict | None = None  # a staged run: the previous run's member it starts from (poptune.stages)
+
+    def _data(self):
+        data = {"hparams": self.hparams, "generation": self.generation}
+        if self.origin is not None:
+            data["origin"] = self.origin
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +278,21 @@ class OpponentsDrawn(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class LeagueReset(Event):
+    """At its ready step ``step``, a league role's rule fired for ``member`` (``why``:
+    ``"beat"`` or ``"timeout"``): its state there, ``ref``, joins the league as a snapshot and,
+    if ``reset``, the member restarts from scratch (no checkpoint) with ``hparams``."""
+
+    kind: ClassVar[str] = LEAGUE_RESET
+    member: int = 0
+    step: int = 0
+    ref: str = ""
+    hparams: dict = field(default_factory=dict)
+    reset: bool = True
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class UnknownEvent(Event):
     """An event of a kind this version does not know (written by a newer poptune)."""
 
@@ -289,7 +313,8 @@ class UnknownEvent(Event):
 KINDS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (RunStarted, RunResumed, MemberAdded, Reported, Checkpointed, CheckpointDeleted, Exploited,
-                Explored, Kept, AttemptFailed, MemberFailed, MemberFinished, SessionEnded, MatchPlayed, OpponentsDrawn)
+                Explored, Kept, AttemptFailed, MemberFailed, MemberFinished, SessionEnded, MatchPlayed, OpponentsDrawn,
+                LeagueReset)
 }
 DECISIONS = (EXPLOIT, EXPLORE, KEEP)
 
@@ -374,6 +399,7 @@ __all__ = [
     "Explored",
     "KINDS",
     "Kept",
+    "LeagueReset",
     "MatchPlayed",
     "MemberAdded",
     "MemberFailed",

@@ -48,6 +48,12 @@ class Retention:
         self._count[ref] += 1
         return [] if old is None else self._drop(old)
 
+    def leave(self, member: int) -> list[str]:
+        """Member holds no saved state any more (it restarts from scratch); return the files
+        that became deletable."""
+        old = self._current.pop(member, None)
+        return [] if old is None else self._drop(old)
+
     def hold(self, ref: str) -> None:
         """Keep ``ref``'s file until a matching :meth:`release` (an open round may copy it)."""
         self._count[ref.partition("#")[0]] += 1

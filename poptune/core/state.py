@@ -143,6 +143,7 @@ class PopulationState:
             ev.Explored: self._explore, ev.Kept: self._keep, ev.AttemptFailed: self._failure,
             ev.MemberFailed: self._failed, ev.MemberFinished: self._finish,
             ev.CheckpointDeleted: self._deleted, ev.MatchPlayed: self._match, ev.OpponentsDrawn: self._drawn,
+            ev.LeagueReset: self._league_reset,
         }
 
     # -- access --------------------------------------------------------------------------------
@@ -447,6 +448,31 @@ class PopulationState:
                     self.retention.hold(ref)
             for ref in released:
                 self._release(ref, event.member)
+
+    def _league_reset(self, event: ev.LeagueReset) -> None:
+        state = self.members[event.member]
+        if self.league is not None:
+            held, released = self.league.freeze(state.id, event.step, event.ref, event.hparams)
+            if self.live:
+                for ref in held:
+                    self.retention.hold(ref)
+                for ref in released:
+                    self._release(ref, state.id)
+            if event.reset:
+                self.league.reset(state.id, event.step)
+        if not event.reset:
+            return
+        # a fresh start from this step: no saved state, no lineage, no past
+        state.ref, state.ref_step, state.offset = None, event.step, 0
+        state.generation, state.parent = 0, None
+        state.hparams = dict(event.hparams)
+        state.history.clear()
+        state.recent.clear()
+        state.segments.append(_Segment(event.step, state.hparams, None, math.nan))
+        if self.live:
+            for file in self.retention.leave(state.id):
+                self.released[file] = state.id
+            self._decided(state.id, event.step)
 
     def _league_done(self, member: int) -> None:
         if self.league is not None:

@@ -38,7 +38,9 @@ class League:
         matchmaking: How opponents are chosen (:class:`~poptune.league.SelfPlay` by default:
             live members, with a fifth of the games against snapshots; or
             :class:`~poptune.league.PFSP`, :class:`~poptune.league.Nash`,
-            :class:`~poptune.league.Uniform`).
+            :class:`~poptune.league.Uniform`), or AlphaStar's roles,
+            :class:`~poptune.league.Roles` (main agents, main exploiters and league exploiters,
+            each with its own opponents; members exploit within their role, exploiters reset).
         rating: :class:`~poptune.league.Elo` (default, no dependency) or
             :class:`~poptune.league.OpenSkill` (extra ``league``).
         snapshots_every: Take a snapshot of every member at every multiple of this step (a
@@ -61,8 +63,8 @@ class League:
             raise ConfigError(f"League: matchmaking={matchmaking.__name__} is a class: pass an instance, "
                               f"matchmaking={matchmaking.__name__}()")
         if not isinstance(matchmaking, Matchmaking):
-            raise ConfigError(f"League: matchmaking must be pt.league.SelfPlay(), PFSP(), Nash() or Uniform(), "
-                              f"got {matchmaking!r}")
+            raise ConfigError(f"League: matchmaking must be pt.league.SelfPlay(), PFSP(), Nash(), Uniform() or "
+                              f"Roles(...), got {matchmaking!r}")
         if rating is None:
             rating = Elo()
         if isinstance(rating, type):
@@ -78,6 +80,20 @@ class League:
             raise ConfigError(f"League: opponents must be an integer >= 1, got {opponents!r}")
         self.matchmaking, self.rating = matchmaking, rating
         self.snapshots_every, self.max_snapshots, self.opponents = snapshots_every, int(max_snapshots), int(opponents)
+
+    @property
+    def roles(self):
+        """The :class:`~poptune.league.Roles` when the matchmaking is one (AlphaStar's roles)."""
+        from poptune.league.roles import Roles
+
+        return self.matchmaking if isinstance(self.matchmaking, Roles) else None
+
+    def check_population(self, population: int) -> None:
+        """A league of roles takes exactly its roles' members."""
+        roles = self.roles
+        if roles is not None and roles.size != population:
+            raise ConfigError(f"League: the roles {roles!r} take {roles.size} members, but population={population}; "
+                              f"pass population={roles.size} or change the roles' counts")
 
     def resolved(self, interval: int | None) -> League:
         """This league with ``snapshots_every`` checked against the run's ``interval``."""

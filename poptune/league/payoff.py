@@ -56,6 +56,24 @@ class HeadToHead:
                 self._wins[key] = self._wins.get(key, 0.0) + r
         return self
 
+    def forget(self, player) -> HeadToHead:
+        """Drop every game of ``player`` (a member reset to a fresh start is a new player)."""
+        player = as_player(player)
+        for key in [k for k in self._games if player in k]:
+            del self._games[key], self._wins[key]
+        return self
+
+    def renamed(self, old, new) -> HeadToHead:
+        """A copy with ``old``'s games as ``new``'s (an exploit target holds its source's policy)."""
+        old, new = as_player(old), as_player(new)
+        swap = {old: new, new: old}  # (games between the two stay between the two)
+        copy = HeadToHead()
+        for (a, b), games in self._games.items():
+            key = (swap.get(a, a), swap.get(b, b))
+            copy._games[key], copy._wins[key] = games, self._wins[(a, b)]
+        copy._players = {swap.get(p, p): None for p in self._players}
+        return copy
+
     @property
     def players(self) -> list[Player]:
         """Every player seen, in order of first appearance."""

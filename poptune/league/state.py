@@ -51,7 +51,9 @@ class LeagueState:
         # ("snapshot", Player) and ("exploit", target, source); a step run again drops the
         # matches its earlier run reported, and the ratings are folded again
         self._ops: list[tuple] = []
-        self._batch = 0  # index in _ops where the matches of the next report begin
+        self._batch = 0
+        self.own: dict[int, HeadToHead] = {}  # member -> the games it reported since its last reset
+        self.since: dict[int, int] = {}  # member -> the step of its last reset (roles)  # index in _ops where the matches of the next report begin
 
     # -- facts ---------------------------------------------------------------------------------
 
@@ -93,11 +95,23 @@ class LeagueState:
             match = op[3]
             self.matches.append(match)
             self.record.add(match)
+            self.own.setdefault(op[1], HeadToHead()).add(match)
             if self.rating is not None:
                 self.ratings = self.rating.update(self.ratings, match)
             return match.players
+        if op[0] == "reset":  # a new player in the member's place: fresh rating and record
+            player = Player(op[1])
+            self.record.forget(player)
+            self.own[op[1]] = HeadToHead()
+            self.since[op[1]] = op[2]
+            if self.rating is not None:
+                self.ratings = {**self.ratings, player: self.rating.initial()}
+            return (player,)
         # a snapshot starts as the member it froze was rated; an exploit target as its source
         player, source = (op[1], op[1].live) if op[0] == "snapshot" else (Player(op[1]), Player(op[2]))
+        if op[0] == "exploit":  # it holds the source's policy: the source's games since its reset are its own
+            self.own[op[1]] = (self.own.get(op[2]) or HeadToHead()).renamed(Player(op[2]), Player(op[1]))
+            self.since[op[1]] = self.since.get(op[2], 0)
         if self.rating is not None:
             self.ratings = {**self.ratings, player: self.ratings.get(source, self.rating.initial())}
         return (player,)
@@ -110,7 +124,7 @@ class LeagueState:
             self._refold()
 
     def _refold(self) -> None:
-        self.ratings, self.record, self.matches = {}, HeadToHead(), []
+        self.ratings, self.record, self.matches, self.own, self.since = {}, HeadToHead(), [], {}, {}
         for op in self._ops:
             self._apply(op)
 
@@ -118,9 +132,18 @@ class LeagueState:
         """A member saved its state at ``step``: a snapshot if ``step`` is a snapshot step.
         Returns the files to hold and to release."""
         every = self.snapshots_every
-        if not every or step % every or not self.max_snapshots:
+        if not every or step % every:
+            return [], []
+        return self.freeze(member, step, ref, hparams)
+
+    def freeze(self, member: int, step: int, ref: str, hparams: dict) -> tuple[list[str], list[str]]:
+        """Keep ``member``'s state at ``step`` as a snapshot (a snapshot step, or a role's rule
+        fired). Returns the files to hold and to release."""
+        if not self.max_snapshots:
             return [], []
         player = Player(member, step)
+        if player in self.snapshots and self.snapshots[player].ref == ref:
+            return [], []  # (a snapshot step at which a role's rule fires too)
         held, released = [ref], []
         old = self.snapshots.pop(player, None)
         if old is not None:  # the step was run again (after a failure or a resume)
@@ -141,6 +164,10 @@ class LeagueState:
             if snapshot.ref == ref:
                 return snapshot
         return None
+
+    def reset(self, member: int, step: int) -> None:
+        """``member`` restarts from scratch at ``step`` (a role's reset): a new player."""
+        self._record(("reset", member, step))
 
     def exploit(self, target: int, source: int) -> None:
         """``target`` now holds ``source``'s policy: it takes the source's rating."""

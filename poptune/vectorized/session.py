@@ -90,6 +90,10 @@ class Session:
     ):
         if not isinstance(population, Population):
             raise ConfigError(f"population must be a pt.vectorized.Population, got {population!r}")
+        if league is not None and getattr(league, "roles", None) is not None:
+            raise ConfigError("league: roles (pt.league.Roles) reset members to a fresh start, which a vectorized "
+                              "population does not do yet; use pt.run(..., league=...) for roles, or another "
+                              "matchmaking here")
         self.settings = check_settings(
             space, population=population.size, steps=steps, interval=interval, direction=direction,
             exploit=exploit, explore=explore, dir=dir, seed=seed, resume=resume, overwrite=overwrite,

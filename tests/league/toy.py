@@ -40,6 +40,22 @@ def league(**kwargs):
     return pt.League(pt.league.PFSP(), opponents=GAMES, **kwargs)
 
 
+def roles_league():
+    """AlphaStar's roles: 3 main agents, 2 main exploiters, 1 league exploiter."""
+    roles = pt.league.Roles(pt.league.Main(3), pt.league.MainExploiter(2, min_games=3, timeout=12),
+                            pt.league.LeagueExploiter(1, min_games=3, timeout=12, reset_probability=0.5))
+    return pt.League(roles, opponents=GAMES, snapshots_every=8)
+
+
+# slow main agents, fast exploiters: the main exploiters soon beat the main agents and reset
+ROLES_INITIAL = [{"lr": 0.02}] * 3 + [{"lr": 0.15}] * 3
+
+
+def run_roles(run_dir, resume=False, runner="inline", **kwargs):
+    return run(run_dir, resume=resume, runner=runner, **{"league": roles_league(), "initial": ROLES_INITIAL,
+                                                          **kwargs})
+
+
 def run(run_dir, resume=False, runner="inline", **kwargs):
     settings = dict(population=6, steps=24, interval=4, runner=runner, dir=run_dir, seed=5, progress=False,
                     league=league())
@@ -48,4 +64,4 @@ def run(run_dir, resume=False, runner="inline", **kwargs):
 
 
 if __name__ == "__main__":
-    run(sys.argv[1], resume="resume" in sys.argv[2:])
+    (run_roles if os.environ.get("POPTUNE_TEST_ROLES") else run)(sys.argv[1], resume="resume" in sys.argv[2:])
