@@ -1,5 +1,6 @@
 """Train functions shared by tests (module level, so every start method can import them)."""
 
+import importlib.util
 import math
 import os
 import signal
@@ -9,6 +10,16 @@ from pathlib import Path
 import numpy as np
 
 import poptune as pt
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def load_example(name):
+    """Import ``examples/<name>.py`` as a module (examples are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def counter(member):

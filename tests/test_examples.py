@@ -1,4 +1,3 @@
-import importlib.util
 import re
 import subprocess
 import sys
@@ -8,15 +7,10 @@ import numpy as np
 import pytest
 
 import poptune as pt
+from tests.helpers import load_example
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def load_example(name):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", ROOT / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_toy_example_reproduces_the_papers_ordering(tmp_path):

@@ -124,7 +124,7 @@ def test_a_vectorized_stage_seeds_single_members(tmp_path):
         for _ in member.steps():
             member.report(0.0, checkpoint=1.0)
 
-    pt.run(load, SPACE, population=2, steps=1, runner="inline", dir=tmp_path / "next", progress=False,
+    pt.run(load, SPACE, population=2, steps=1, exploit=None, runner="inline", dir=tmp_path / "next", progress=False,
            start_from=pt.StartFrom(tmp_path / "v", members=[3, 1]))
     vec = pt.Result.load(tmp_path / "v")
     for m, source in ((0, 3), (1, 1)):
@@ -147,19 +147,14 @@ def test_start_from_misuse_is_a_clear_error(tmp_path):
         _stage2(tmp_path, tmp_path / "s1", dir=tmp_path / "s1", overwrite=True)
     with pytest.raises(pt.ConfigError, match="do not fit the new space"):
         pt.run(strategy, {"lr": pt.Float(0.5, 0.9)}, population=2, steps=2, runner="inline", dir=tmp_path / "x",
-               progress=False, start_from=tmp_path / "s1")
+               exploit=None, progress=False, start_from=tmp_path / "s1")
 
 
 def test_the_staged_kuhn_example_runs_three_seeded_stages(tmp_path):
-    import importlib.util
-    from pathlib import Path
-
     from poptune.league import Player
+    from tests.helpers import load_example
 
-    path = Path(__file__).resolve().parents[1] / "examples" / "staged_kuhn.py"
-    spec = importlib.util.spec_from_file_location("example_staged_kuhn", path)
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_example("staged_kuhn")
     skills, strategy, joint = example.pipeline(0, tmp_path, steps=6)
     # stage 1 trained the responses only: the betting probabilities are where each member started
     for m in range(example.base.POPULATION):
