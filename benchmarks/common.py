@@ -90,3 +90,11 @@ def example(name: str):
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
     values = list(values)
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def commit_of(checkout: str) -> str:
+    """The commit a checkout is at (what a side-by-side comparison names), or its path."""
+    import subprocess
+
+    out = subprocess.run(["git", "-C", checkout, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return out.stdout.strip() or checkout

@@ -28,8 +28,9 @@ class Callback:
         """The run (or a resumed session of it) starts; the population is already created."""
 
     def on_event(self, event: Event, population: Population) -> None:
-        """An event was appended to the run log (and applied to ``population``, which callbacks
-        read and never change). Events are :mod:`poptune.core.events` classes."""
+        """An event was recorded: applied to ``population`` (which callbacks read and never
+        change), and committed to the run log with its group (within
+        :data:`poptune.recorder.GROUP_SECONDS`). Events are :mod:`poptune.core.events` classes."""
 
     def on_tick(self, population: Population) -> None:
         """Called a few times per second from the controller loop (to refresh a display)."""

@@ -1,8 +1,8 @@
 """The controller: the loop that connects a runner to the decision core and the run log.
 
 It moves tasks to free workers and messages to the :class:`~poptune.core.Engine`, sends the
-engine's replies back, commits the log once per poll cycle (every report for the inline
-runner), and handles Ctrl-C. It decides nothing itself.
+engine's replies back, commits the log (grouped: see :class:`~poptune.recorder.Recorder`), and
+handles Ctrl-C. It decides nothing itself.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class Controller:
         self.engine, self.state, self.recorder = opened.engine, opened.state, opened.recorder
         self.checkpoint_location = checkpoint_location(opened.settings.dir, opened.settings.checkpoints)
         self._interrupted = False
+        self._held: list[tuple[int, Any]] = []  # ready-step replies waiting for this poll's commit
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -46,6 +47,8 @@ class Controller:
         engine = self.engine
         try:
             self.runner.start(self.train, self, self.checkpoint_location, len(self.state))
+            if self.runner.in_process:
+                self.recorder.start_flusher()  # user code on our stack between reports: commits keep going
             engine.start()
             self.recorder.flush()  # decisions a crash left pending are made and kept first
             last_tick = 0.0
@@ -66,7 +69,7 @@ class Controller:
                         f"(waiting: {engine.waiting_at}, paced: {sorted(engine.paced)})"
                     )
                 self.runner.poll(TICK_SECONDS)
-                self.recorder.flush()
+                self._commit_and_answer()
                 if engine.abort is not None:
                     raise engine.abort
                 now = time.monotonic()
@@ -120,16 +123,39 @@ class Controller:
         reply = self.engine.report(report)
         self._send_replies()
         if self.runner.in_process:
-            self.recorder.flush()  # user code runs between reports: commit each one
+            # user code on our stack runs between reports: a group commit whenever one is due (a
+            # kill -9 takes the member with the controller: it redoes what was not committed)
+            self.recorder.flush(force=False)
+        elif report.ready and reply is not None:
+            # the reply tells the worker its checkpoint is saved: it goes out after the commit
+            # that follows this poll, one commit for every worker that stopped meanwhile
+            self._held.append((report.member, reply))
+            return None
         return reply
 
     def on_failure(self, failure: Failure) -> None:
+        # a worker waiting for its reply can only fail by dying: nobody is left to answer
+        self._held = [(member, reply) for member, reply in self._held if member != failure.member]
         self.engine.failure(failure)
         self._send_replies()
 
     def on_idle(self, idle: Idle) -> None:
         self.engine.idle(idle.member)
 
+    def _commit_and_answer(self) -> None:
+        """Commit (a group, when one is due; at once when replies wait for it), then answer the
+        workers held at their ready steps."""
+        if not self._held:
+            self.recorder.flush(force=False)
+            return
+        self.recorder.flush()
+        held, self._held = self._held, []
+        for member, reply in held:
+            self.runner.reply(member, reply)
+
     def _send_replies(self) -> None:
-        for member, reply in self.engine.take_replies():
+        replies = self.engine.take_replies()
+        if replies:
+            self.recorder.flush()  # the decisions they carry are in the log first
+        for member, reply in replies:
             self.runner.reply(member, reply)

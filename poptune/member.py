@@ -254,6 +254,8 @@ class Member:
 
 
 def _as_score(score: Any, member: int, step: int) -> float:
+    if type(score) is float:  # the common case, checked first: this runs for every report
+        return score
     value = _scalar(score)
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise UsageError(

@@ -50,8 +50,11 @@ class LocalCheckpoints:
     def save(self, ref: str, payload: bytes) -> None:
         path = self.path(ref)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, payload)
+            try:
+                write_atomic(path, payload)
+            except FileNotFoundError:  # the member's first checkpoint: its folder is made once
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(path, payload)
         except OSError as err:
             if err.errno == errno.ENOSPC:
                 raise DiskFullError(f"no space left for checkpoint {path}; free some space, then resume the "

@@ -8,10 +8,13 @@ are inherited, which keeps the time to the first step in milliseconds.
 
 from __future__ import annotations
 
+import gc
+import importlib
 import multiprocessing as mp
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 from multiprocessing import connection
@@ -24,6 +27,9 @@ from poptune.runners.base import Handler, Runner
 from poptune.core.messages import Failure, Idle, Report, Restart, Task
 from poptune.runners.worker import limit_threads, run_task
 
+# what torch imports on the first optimizer step (torch._dynamo: some 800 modules, ~70 MB):
+# imported once here, before the workers fork, rather than once in every worker
+TORCH_PRELOAD = ("torch._dynamo",)
 
 
 class Processes(Runner):
@@ -39,6 +45,11 @@ class Processes(Runner):
             With ``"spawn"`` the train function must be importable (defined at module level).
         threads: Math-library threads per worker (torch, OpenMP, MKL); default
             ``cpu_count // workers`` so workers do not oversubscribe the cores.
+        preload: Modules to import in this process before the workers start, so that forked
+            workers share them instead of each importing its own copy (memory and start-up
+            time). Default: when torch is imported here, what torch itself imports on its first
+            optimizer step (``torch._dynamo``); ``()`` imports nothing. With ``"forkserver"``
+            the fork server imports them; with ``"spawn"`` they are not shared.
 
     Examples:
         >>> import poptune as pt
@@ -47,7 +58,8 @@ class Processes(Runner):
 
     name = "processes"
 
-    def __init__(self, workers: int | None = None, start_method: str | None = None, threads: int | None = None):
+    def __init__(self, workers: int | None = None, start_method: str | None = None, threads: int | None = None,
+                 preload: tuple[str, ...] | list[str] | None = None):
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
             raise ConfigError(f"Processes: workers must be a positive integer or None, got {workers!r}")
         methods = mp.get_all_start_methods()
@@ -55,7 +67,10 @@ class Processes(Runner):
             raise ConfigError(f"Processes: start_method must be one of {methods}, got {start_method!r}")
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
             raise ConfigError(f"Processes: threads must be a positive integer or None, got {threads!r}")
+        if preload is not None and (isinstance(preload, str) or not all(isinstance(m, str) for m in preload)):
+            raise ConfigError(f"Processes: preload must be a list of module names such as ['torch'], got {preload!r}")
         self.workers = workers
+        self.preload = None if preload is None else tuple(preload)
         self.start_method = start_method or ("fork" if "fork" in methods else "spawn")
         self.threads = threads
         self._pool: list[_Worker] = []
@@ -72,9 +87,28 @@ class Processes(Runner):
                     f"start_method='fork' or runner='inline'"
                 ) from None
         self._ctx = mp.get_context(self.start_method)
+        self._preload()
         self._train, self._handler, self._root = train, handler, checkpoint_root
         self._thread_count = self.threads or max(1, (os.cpu_count() or 1) // size)
         self._pool = [self._spawn(i) for i in range(size)]
+
+    def _preload(self) -> None:
+        modules = self.preload
+        if modules is None:
+            modules = TORCH_PRELOAD if "torch" in sys.modules else ()
+        if not modules or self.start_method == "spawn":
+            return
+        if self.start_method == "forkserver":
+            self._ctx.set_forkserver_preload(list(modules))
+            return
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception as err:
+                if self.preload is None:
+                    continue  # (the default is a courtesy: a torch build without it runs as it is)
+                raise ConfigError(f"Processes(preload=...): cannot import {name!r} ({type(err).__name__}: {err}); "
+                                  f"install it or leave it out of preload") from err
 
     def _spawn(self, index: int) -> _Worker:
         parent, child = self._ctx.Pipe()
@@ -84,7 +118,16 @@ class Processes(Runner):
             name=f"poptune-worker-{index}",
             daemon=True,
         )
-        process.start()
+        if self.start_method == "fork":
+            # the worker shares this process's memory until either writes to it; the garbage
+            # collector's passes would write to every object's header (and copy every page of
+            # them): objects that exist now are left out of them, in the worker and here
+            gc.freeze()
+        try:
+            process.start()
+        finally:
+            if self.start_method == "fork":
+                gc.unfreeze()
         child.close()
         return _Worker(index, process, parent)
 

@@ -27,8 +27,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
-from scipy.optimize import minimize
 
 # unconstrained parameters: log s2, log l, u (eps = 0.5 * sigmoid(u)), log noise
 _BOUNDS = [(math.log(1e-2), math.log(1e2)), (math.log(1e-2), math.log(1e2)), (-8.0, 8.0),
@@ -65,6 +63,8 @@ class TimeVaryingGP:
     """A fitted GP: :meth:`fit` it on ``(t, z, y)``, :meth:`predict` at new points."""
 
     def __init__(self, t: np.ndarray, z: np.ndarray, y: np.ndarray, params: Params):
+        from scipy.linalg import cho_factor, cho_solve  # (scipy loads when a GP is first fitted)
+
         self.t, self.z, self.y, self.params = t, z, y, params
         self._factor = cho_factor(self._k(t, z, t, z) + (params.noise + _JITTER) * np.eye(len(y)), lower=True)
         self._alpha = cho_solve(self._factor, y)
@@ -77,6 +77,9 @@ class TimeVaryingGP:
     @classmethod
     def fit(cls, t: np.ndarray, z: np.ndarray, y: np.ndarray) -> TimeVaryingGP:
         """Fit the kernel parameters by maximum marginal likelihood, then condition on the data."""
+        from scipy.linalg import cho_factor, cho_solve
+        from scipy.optimize import minimize
+
         sq, dt = _sq_dist(z, z), np.abs(t[:, None] - t[None, :])
 
         def negative_log_likelihood(theta):
@@ -122,6 +125,8 @@ class TimeVaryingGP:
         """Posterior mean and standard deviation at ``(t, z)``."""
         k_star = self._k(t, z, self.t, self.z)
         mean = k_star @ self._alpha
+        from scipy.linalg import cho_solve
+
         v = cho_solve(self._factor, k_star.T)
         var = np.maximum(self.params.variance - np.sum(k_star * v.T, axis=1), 1e-12)
         return mean, np.sqrt(var)

@@ -41,7 +41,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
 
 from poptune.errors import ConfigError
 from poptune.space import Choice, Float, Int
@@ -159,6 +158,8 @@ class PB2(Explore):
         def ucb(unit: np.ndarray) -> np.ndarray:
             mean, std = gp.predict(np.full(len(unit.reshape(-1, dims)), t_now), features(unit))
             return mean + kappa * std
+
+        from scipy.optimize import minimize  # (loaded on the first PB2 decision, not with poptune)
 
         copied = data.encode_numbers(context.hparams)
         candidates = np.vstack([copied, context.rng.random((self.candidates, dims))])

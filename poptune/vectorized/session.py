@@ -194,7 +194,7 @@ class Session:
         engine.take_replies()  # the population steps on as one: what changed is read from the state
         if stop and not final:
             self._apply_decisions(file)
-        self.opened.recorder.flush()
+        self.opened.recorder.flush()  # one commit per population step: every member's report in it
         self.opened.recorder.tick()
 
     def _apply_decisions(self, file: str) -> None:

@@ -74,7 +74,7 @@ def test_serve_follows_a_run_from_before_it_starts_to_its_end(server):
         population=POPULATION, steps=STEPS, interval=2, runner="inline", dir=server.run_dir, seed=0, progress=False))
     run.start()
     try:
-        first = wait_for(lambda: (s := state(server))["ready"] and s)
+        first = wait_for(lambda: (s := state(server))["ready"] and s["reports"] and s)  # (commits come in groups)
         assert first["status"] == "running" and 0 < first["reports"] < POPULATION * STEPS
         assert "running" in first["sections"]["summary"] and set(first["figures"]) == {
             "scores", "schedule", "lineage", "drift"}

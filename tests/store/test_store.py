@@ -69,3 +69,26 @@ def test_an_event_kind_this_version_does_not_know_reads_back(tmp_path):
     (back,) = store.read()
     assert isinstance(back, ev.UnknownEvent)
     assert (back.kind, back.member, back.step, back.score, back.data) == ("tournament", 2, 5, 1.0, {"opponent": 3})
+
+
+def test_seqs_stay_consecutive_across_appends_and_match_the_read_back_log(tmp_path):
+    store = Store(tmp_path / "poptune.db")
+    batches = [[ev.Reported(member=m, step=s, score=float(s)) for m in range(3)] for s in range(1, 5)]
+    for batch in batches:
+        store.append(batch)
+    written = [e.seq for batch in batches for e in batch]
+    assert written == list(range(1, 13))
+    assert [(e.seq, e.member, e.step) for e in store.read()] == [
+        (e.seq, e.member, e.step) for batch in batches for e in batch]
+
+
+def test_a_failed_append_commits_nothing_and_sets_no_seq(tmp_path):
+    store = Store(tmp_path / "poptune.db")
+    store.append([ev.Reported(member=0, step=1, score=1.0)])
+    bad = [ev.Reported(member=0, step=2, score=1.0), ev.Reported(member=0, step=3, score=1.0, metrics={"x": object()})]
+    with pytest.raises(TypeError):
+        store.append(bad)
+    assert [e.step for e in store.read()] == [1]
+    assert all(e.seq is None for e in bad)
+    store.append([ev.Reported(member=0, step=2, score=1.0)])
+    assert [e.seq for e in store.read()] == [1, 2]
