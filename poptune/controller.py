@@ -68,7 +68,7 @@ class Controller:
                         f"poptune internal error: members are waiting but none can run "
                         f"(waiting: {engine.waiting_at}, paced: {sorted(engine.paced)})"
                     )
-                self.runner.poll(TICK_SECONDS)
+                self.runner.poll(self.recorder.due_in(TICK_SECONDS))  # (back in time for a due commit)
                 self._commit_and_answer()
                 if engine.abort is not None:
                     raise engine.abort

@@ -84,6 +84,14 @@ class Recorder:
                 raise
             return True
 
+    def due_in(self, longest: float) -> float:
+        """Seconds until the pending group is due (``longest`` when nothing is pending): how
+        long the controller may wait for messages before it commits."""
+        with self._lock:
+            if not self._pending:
+                return longest
+            return min(longest, max(0.0, self._since + GROUP_SECONDS - time.monotonic()))
+
     def flush(self, force: bool = True) -> None:
         """Commit recorded events, then delete the checkpoint files they released.
 

@@ -114,3 +114,15 @@ def test_an_error_of_the_flusher_surfaces_at_the_next_flush(recorder, monkeypatc
             recorder.flush(force=False)
     finally:
         recorder.stop_flusher()
+
+
+def test_due_in_says_how_long_the_pending_group_may_wait(recorder, monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(rec.time, "monotonic", lambda: clock[0])
+    assert recorder.due_in(0.2) == 0.2  # nothing pending
+    recorder.record(_reports(1))
+    assert recorder.due_in(0.2) == pytest.approx(rec.GROUP_SECONDS)
+    clock[0] += rec.GROUP_SECONDS / 2
+    assert recorder.due_in(0.2) == pytest.approx(rec.GROUP_SECONDS / 2)
+    clock[0] += rec.GROUP_SECONDS
+    assert recorder.due_in(0.2) == 0.0
