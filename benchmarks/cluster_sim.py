@@ -68,7 +68,6 @@ class SimulatedCluster(Runner):
         self.workers, self.step_seconds = workers, step_seconds
         self.rng = random.Random(seed)
         self.lags: list[float] = []  # seconds from a step's end to its report being recorded
-        self.delivered = 0
         self.first = self.last = 0.0  # when the first and the last report were recorded
 
     def start(self, train, handler, checkpoint_root: str, population: int) -> None:
@@ -120,7 +119,6 @@ class SimulatedCluster(Runner):
         now = time.perf_counter()
         self.lags.append(now - ended)
         self.first, self.last = self.first or now, now
-        self.delivered += 1
         if final:
             self._free(worker)
         elif ready:

@@ -67,7 +67,7 @@ class Processes(Runner):
             raise ConfigError(f"Processes: start_method must be one of {methods}, got {start_method!r}")
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
             raise ConfigError(f"Processes: threads must be a positive integer or None, got {threads!r}")
-        if preload is not None and (isinstance(preload, str) or not all(isinstance(m, str) for m in preload)):
+        if preload is not None and (not isinstance(preload, (list, tuple)) or not all(isinstance(m, str) for m in preload)):
             raise ConfigError(f"Processes: preload must be a list of module names such as ['torch'], got {preload!r}")
         self.workers = workers
         self.preload = None if preload is None else tuple(preload)
@@ -118,15 +118,16 @@ class Processes(Runner):
             name=f"poptune-worker-{index}",
             daemon=True,
         )
-        if self.start_method == "fork":
-            # the worker shares this process's memory until either writes to it; the garbage
-            # collector's passes would write to every object's header (and copy every page of
-            # them): objects that exist now are left out of them, in the worker and here
+        # a forked worker shares this process's memory until either writes to it; the garbage
+        # collector's passes would write to every object's header (and copy every page of them):
+        # objects that exist now are left out of them in the worker (and here, until it started)
+        frozen = self.start_method == "fork"
+        if frozen:
             gc.freeze()
         try:
             process.start()
         finally:
-            if self.start_method == "fork":
+            if frozen:
                 gc.unfreeze()
         child.close()
         return _Worker(index, process, parent)
