@@ -7,12 +7,21 @@ loader that only rebuilds plain data: Python's containers and scalars, ``collect
 devices, and poptune's own stacked states (the set ``torch.load(weights_only=True)`` allows,
 plus numpy). Anything else is refused with an error that says what to do; ``trusted=True``
 (``pt.run(..., trust_checkpoints=True)``) loads any pickle, for run directories you trust.
+
+Plain CPU tensors (what ``state_dict()`` holds) are written as their dtype, shape and raw bytes
+and read back with ``torch.frombuffer``: torch's own pickling writes every tensor's storage as a
+small ``torch.save`` archive and reads each back with ``torch.load``, a third of a millisecond
+per tensor, the larger part of a small model's checkpoint time. Such a tensor comes back
+contiguous and with storage of its own (views of one storage come back as separate tensors:
+``load_state_dict`` copies them into the model's own parameters either way). Other tensors
+(parameters, tensors that require grad, GPU, sparse or quantized tensors) keep torch's pickling.
 """
 
 from __future__ import annotations
 
 import io
 import pickle
+import sys
 from typing import Any
 from collections.abc import Callable
 
@@ -39,6 +48,7 @@ _ALLOWED = {
     "torch": {"Size", "device"},
     "torch._utils": {"_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_parameter", "_rebuild_parameter_with_state"},
     "poptune.vectorized.checkpoint": {"StackedState"},
+    "poptune.checkpoints.serialize": {"_tensor"},
 }
 
 
@@ -50,7 +60,9 @@ def resolve(checkpoint: Any | Callable[[], Any]) -> Any:
 def dumps(state: Any, where: str) -> bytes:
     """Pickle ``state``; ``where`` names the member and step in the error."""
     try:
-        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        buffer = io.BytesIO()
+        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(state)
+        return buffer.getvalue()
     except Exception as err:  # pickle raises TypeError, AttributeError, PicklingError...
         raise CheckpointError(
             f"{where}: the checkpoint cannot be pickled ({type(err).__name__}: {err}). "
@@ -102,6 +114,32 @@ def loads(payload: bytes, where: str, trusted: bool = False) -> Any:
 
 class _Refused(Exception):
     pass
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj: Any) -> Any:
+        torch = sys.modules.get("torch")
+        if torch is None or type(obj) is not torch.Tensor:
+            return NotImplemented
+        if (obj.device.type != "cpu" or obj.layout != torch.strided or obj.requires_grad or obj.is_quantized
+                or obj.is_conj() or obj.is_neg()):
+            return NotImplemented
+        data = obj.contiguous().reshape(-1).view(torch.uint8).numpy()  # the tensor's bytes, not copied
+        return _tensor, (str(obj.dtype).removeprefix("torch."), tuple(obj.shape), pickle.PickleBuffer(data))
+
+
+def _tensor(dtype: str, shape: tuple, data: bytearray) -> Any:
+    """A tensor written by :class:`_Pickler`: ``data`` (a fresh, writable buffer) becomes its storage."""
+    import torch
+
+    kind = getattr(torch, dtype, None)
+    if not isinstance(kind, torch.dtype) or not isinstance(data, (bytes, bytearray)):
+        raise _Refused(f"tensor of {dtype!r}")
+    if not data:
+        return torch.empty(shape, dtype=kind)
+    if isinstance(data, bytes):
+        data = bytearray(data)
+    return torch.frombuffer(data, dtype=kind).reshape(shape)
 
 
 class _SafeUnpickler(pickle.Unpickler):

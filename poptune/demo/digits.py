@@ -106,8 +106,7 @@ def _dropout_mlp_class():
             for layer in self.hidden:
                 x = torch.relu(layer(x))
                 if self.training:  # dropout written out: the rate is a tensor, one per member
-                    keep = (torch.rand_like(x) >= self.dropout).to(x.dtype)
-                    x = x * keep / (1 - self.dropout)
+                    x = x * ((torch.rand_like(x) >= self.dropout) / (1 - self.dropout))
             return self.out(x)
 
     return DropoutMLP

@@ -40,8 +40,13 @@ def seed_globals(seed: int) -> None:
     random.seed(seed)
     if "numpy" in sys.modules:
         sys.modules["numpy"].random.seed(seed % 2**32)
-    if "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(seed)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        accelerator = getattr(torch, "accelerator", None)
+        if accelerator is None or accelerator.is_available():
+            torch.manual_seed(seed)  # the CPU's and every device's generators
+        else:  # no device to seed: torch.manual_seed would still queue a seed for each kind (0.15 ms)
+            torch.default_generator.manual_seed(seed)
 
 
 def run_task(train: Callable, task: Task, channel: WorkerChannel, checkpoints: CheckpointIO) -> None:

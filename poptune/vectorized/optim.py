@@ -33,13 +33,23 @@ def _check(owner: str, name: str, spec: Spec, low: float | None = 0.0) -> Spec:
     return float(spec)
 
 
-def _b(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """(P,) float64 -> (P, 1, ..., 1) in ``like``'s dtype, broadcastable against a stacked parameter.
+class _Broadcast:
+    """(P,) float64 -> (P, 1, ..., 1) in a parameter's dtype, broadcastable against it.
 
     Composite coefficients (``1 - beta1``, ``lr / correction``...) are computed in float64 and
-    cast last, as torch.optim does with Python floats.
+    cast last, as torch.optim does with Python floats. Each coefficient is cast once per update
+    (and dtype), not once per parameter: an update touches every parameter with the same few.
     """
-    return t.to(like.dtype).view(-1, *([1] * (like.ndim - 1)))
+
+    def __init__(self):
+        self._cast: dict[tuple[int, torch.dtype], torch.Tensor] = {}
+
+    def __call__(self, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        key = (id(t), like.dtype)
+        cast = self._cast.get(key)
+        if cast is None:
+            cast = self._cast[key] = t.to(like.dtype)
+        return cast.view(-1, *([1] * (like.ndim - 1)))
 
 
 class Optimizer:
@@ -53,6 +63,7 @@ class Optimizer:
         raise NotImplementedError
 
     def update(self, params, grads, state, resolve: Resolve) -> None:
+        """Step every member. ``grads`` are consumed: they may be changed in place."""
         raise NotImplementedError
 
 
@@ -89,19 +100,22 @@ class SGD(Optimizer):
         momentum = None if self.momentum == 0.0 else resolve(self.momentum)
         first = state["step"] == 0
         damp = None if self.dampening == 0.0 else resolve(self.dampening)
+        keep = None if damp is None else 1 - damp
+        lr = -lr
+        _b = _Broadcast()
         for name, p in params.items():
             g = grads[name]
             if decay is not None:
-                g = g.addcmul(p, _b(decay, p))  # g + weight_decay * p
+                g.addcmul_(p, _b(decay, p))  # g + weight_decay * p, in place: g is ours
             if momentum is not None:
                 buf = state["momentum_buffer"][name]
                 if damp is None:  # buf starts at zero: momentum * 0 + g == g, as torch's first step
                     buf.mul_(_b(momentum, p)).add_(g)
                 else:  # torch seeds the buffer with the raw gradient, without dampening
-                    fresh = buf * _b(momentum, p) + g * _b(1 - damp, p)
+                    fresh = buf * _b(momentum, p) + g * _b(keep, p)
                     buf.copy_(torch.where(first.view(-1, *([1] * (p.ndim - 1))), g, fresh))
                 g = g.addcmul(buf, _b(momentum, p)) if self.nesterov else buf
-            p.addcmul_(g, _b(-lr, p))
+            p.addcmul_(g, _b(lr, p))
         state["step"] += 1
 
     def __repr__(self) -> str:
@@ -151,16 +165,18 @@ class Adam(Optimizer):
         decay = None if self.weight_decay == 0.0 else resolve(self.weight_decay)
         correction2_sqrt = (1 - beta2**step).sqrt()
         step_size = lr / (1 - beta1**step)
+        one_minus_beta1, one_minus_beta2 = 1 - beta1, 1 - beta2
+        shrink = None if decay is None or not self.decoupled else 1 - lr * decay
+        _b = _Broadcast()
         for name, p in params.items():
             g = grads[name]
-            if decay is not None:
-                if self.decoupled:
-                    p.mul_(_b(1 - lr * decay, p))
-                else:
-                    g = g.addcmul(p, _b(decay, p))
+            if shrink is not None:
+                p.mul_(_b(shrink, p))
+            elif decay is not None:
+                g.addcmul_(p, _b(decay, p))
             m, v = state["exp_avg"][name], state["exp_avg_sq"][name]
-            m.lerp_(g, _b(1 - beta1, p))
-            v.mul_(_b(beta2, p)).addcmul_(g, g * _b(1 - beta2, p))
+            m.lerp_(g, _b(one_minus_beta1, p))
+            v.mul_(_b(beta2, p)).addcmul_(g, g * _b(one_minus_beta2, p))
             denom = (v.sqrt() / _b(correction2_sqrt, p)).add_(_b(eps, p))
             p.sub_(m / denom * _b(step_size, p))
 

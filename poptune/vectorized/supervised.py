@@ -82,9 +82,11 @@ def run(
         dtype: The precision of the stacked parameters (default: the model's).
         init: ``"independent"`` or ``"shared"`` initial weights.
         eval_batch_size: Validation batch size.
-        compile: Compile the training step with ``torch.compile``: a few seconds once, then
-            several times faster for small models (the last, smaller batch of each epoch is
-            dropped so that shapes stay fixed).
+        compile: Compile the training step with ``torch.compile`` (the last, smaller batch of
+            each epoch is dropped so that shapes stay fixed). It costs once per process (the
+            demo's model on a 2-core CPU: about 17 s; about 6 s when torch's compile cache,
+            ``TORCHINDUCTOR_CACHE_DIR``, holds it from an earlier run) and then saves per step:
+            1.1x with dropout at N=32, 2.3x without, on that CPU (``benchmarks/README.md``).
 
     Returns:
         The run's :class:`~poptune.Result` (``result.checkpoint()`` is the best member's
