@@ -1,6 +1,6 @@
 """The digits demo task at N=32: the processes runner against the vectorized population, like for like.
 
-    python -m benchmarks.vectorized_digits [--seeds 3] [--population 32]
+    python -m benchmarks.vectorized_digits [--seeds 3] [--population 32] [--compare OLDER_CHECKOUT]
 
 The task of ``poptune demo`` (digits, 30% noisy training labels, 15 epochs, ready every epoch,
 ``Truncation(0.25)``, batch 32, test accuracy of the best member by validation accuracy), every
@@ -18,6 +18,9 @@ Configurations:
 - ``compiled, cold`` / ``compiled, warm``: ``compile=True`` with two threads, first with an
   empty compile cache (``TORCHINDUCTOR_CACHE_DIR`` set to a new folder), then again with the
   cache the cold run left (what a second run of the same model finds).
+
+``--compare`` runs every configuration again with an older checkout's poptune (its
+``digits.train`` and ``digits.dropout_mlp`` too), side by side within each seed.
 
 Columns, all medians over seeds:
 
@@ -159,12 +162,15 @@ def one(config: str, seed: int, population: int) -> dict:
         return run_vectorized(seed, population, tmp, threads, compile=config.startswith("compiled"))
 
 
-def _fresh(config: str, seed: int, population: int, cache: str) -> dict:
-    """One run in a new Python process (its own imports; compile caches in ``cache``)."""
-    env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=cache)
-    out = subprocess.run([sys.executable, "-m", "benchmarks.vectorized_digits", "--one", config, "--seed", str(seed),
-                          "--population", str(population)], env=env, capture_output=True, text=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+def _fresh(config: str, seed: int, population: int, cache: str, checkout: str | None = None) -> dict:
+    """One run in a new Python process (its own imports; compile caches in ``cache``), with this
+    checkout's poptune or ``checkout``'s: this file runs as a script from an empty folder, so
+    ``PYTHONPATH`` alone decides which poptune it imports."""
+    root = checkout or str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=cache, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with tempfile.TemporaryDirectory() as folder:
+        out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--one", config, "--seed", str(seed),
+                              "--population", str(population)], env=env, capture_output=True, text=True, cwd=folder)
     if out.returncode:
         raise RuntimeError(f"{config} seed {seed} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -174,38 +180,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--population", type=int, default=32)
+    parser.add_argument("--compare", help="an older poptune checkout, measured side by side")
     parser.add_argument("--one", choices=CONFIGS, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one, args.seed, args.population)))
         return
-    raw: dict[str, list[dict]] = {name: [] for name in CONFIGS}
-    for seed in range(args.seeds):  # configurations interleaved within each seed
-        with tempfile.TemporaryDirectory() as cache:
-            for name in CONFIGS:  # "compiled, warm" finds the cache "compiled, cold" left
-                raw[name].append(_fresh(name, seed, args.population, cache))
-                print(seed, name, raw[name][-1], flush=True)
-    table = _table(raw)
+    versions = {"current": None, **({"older": args.compare} if args.compare else {})}
+    raw: dict[str, dict[str, list[dict]]] = {v: {name: [] for name in CONFIGS} for v in versions}
+    for seed in range(args.seeds):  # configurations and versions interleaved within each seed
+        for version, checkout in versions.items():
+            with tempfile.TemporaryDirectory() as cache:
+                for name in CONFIGS:  # "compiled, warm" finds the cache "compiled, cold" left
+                    raw[version][name].append(_fresh(name, seed, args.population, cache, checkout))
+                    print(seed, version, name, raw[version][name][-1], flush=True)
+    table = [row for version in versions for row in _table(raw[version], raw["current"]["processes"],
+                                                           version if args.compare else None)]
+    older = f"; older: poptune at commit {common.commit_of(args.compare)}" if args.compare else ""
     path = common.write(
-        "vectorized_digits", {"seeds": args.seeds, "population": args.population, "runs": raw, "table": table}, table,
+        "vectorized_digits", {"seeds": args.seeds, "population": args.population, "runs": raw, "table": table,
+                              "compare": args.compare}, table,
         title=f"Digits demo task, N={args.population}: processes runner vs vectorized, like for like "
               f"({args.seeds} seeds, medians)",
         notes="End to end: the pt.run / pt.vectorized.run call in a fresh process, compilation excluded (own column). "
-              "Step loop: time inside the members' steps (epoch + evaluation). Ratios: processes time / this time, "
-              "within each seed, then the median.",
+              "Step loop: time inside the members' steps (epoch + evaluation). Speed-ups: the current processes "
+              f"runner's time / this time, within each seed, then the median{older}.",
     )
     print(path.read_text())
 
 
-def _table(raw: dict[str, list[dict]]) -> list[dict]:
-    base = raw["processes"]
+def _table(raw: dict[str, list[dict]], base: list[dict], version: str | None) -> list[dict]:
     table = []
     for name, runs in raw.items():
         accuracy = [r["accuracy"] for r in runs]
         compile_seconds = [r["compile"] for r in runs if r["compile"] is not None]
         table.append({
-            "configuration": name,
+            "configuration": name if version is None else f"{name} ({version})",
             "test accuracy (mean ± std)": "{:.2%} ± {:.2%}".format(*common.mean_std(accuracy)),
             "end to end (s)": f"{statistics.median(r['seconds'] for r in runs):.2f}",
             "step loop (s)": f"{statistics.median(r['loop'] for r in runs):.2f}",

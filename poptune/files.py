@@ -11,8 +11,9 @@ log, checkpoints and reports.
 
 from __future__ import annotations
 
+import itertools
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -28,6 +29,11 @@ FILE_MODE = 0o666 & ~_umask()  # read once at import: os.umask is process-wide s
 def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` atomically; a link at ``path`` is replaced, never followed.
 
+    The temporary file is named by this process (its pid, a random token drawn once per
+    process, a counter) and created exclusively (``O_EXCL``), so no two writers share one, on
+    one machine or across machines sharing a file system; a name left over from a killed
+    writer is skipped.
+
     Examples:
         >>> import tempfile, pathlib
         >>> target = pathlib.Path(tempfile.mkdtemp()) / "report.html"
@@ -35,15 +41,35 @@ def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
         '<html></html>'
     """
     path = Path(path)
+    write_atomic_str(os.fspath(path), data)
+    return path
+
+
+def write_atomic_str(path: str, data: bytes | str) -> None:
+    """:func:`write_atomic` for a path given as a string (the checkpoint writer's fast path)."""
     payload = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    folder, name = os.path.split(path)
+    suffix = os.path.splitext(name)[1]
+    while True:
+        tmp = os.path.join(folder, f".tmp-{os.getpid()}-{_TOKEN}-{next(_COUNTER)}{suffix}")
+        try:
+            fd = os.open(tmp, _CREATE, FILE_MODE)
+        except FileExistsError:
+            continue
+        break
     try:
-        os.fchmod(fd, FILE_MODE)
+        os.fchmod(fd, FILE_MODE)  # the policy, whatever the umask is now
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        try:
             os.unlink(tmp)
+        except FileNotFoundError:
+            pass
         raise
-    return path
+
+
+_TOKEN = secrets.token_hex(4)
+_COUNTER = itertools.count()
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)

@@ -101,6 +101,10 @@ class Recorder:
         if self._flusher_error is not None:
             error, self._flusher_error = self._flusher_error, None
             raise error
+        if not force:  # the common case, once per report: a group is filling, nothing is due
+            pending = self._pending  # (read without the lock: at worst a due group waits one call)
+            if pending and len(pending) < GROUP_EVENTS and time.monotonic() - self._since < GROUP_SECONDS:
+                return
         if not self._commit(force):
             return  # (and no deletion: what released the files is not committed yet)
         released = self.state.take_released()

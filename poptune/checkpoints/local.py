@@ -8,7 +8,7 @@ from pathlib import Path
 
 from poptune.checkpoints.refs import inside, split_ref
 from poptune.errors import CheckpointLostError, DiskFullError
-from poptune.files import write_atomic
+from poptune.files import write_atomic_str
 
 
 class LocalCheckpoints:
@@ -36,6 +36,7 @@ class LocalCheckpoints:
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
+        self._root = os.fspath(self.root)
 
     @staticmethod
     def ref(member: int, step: int, session: int = 0) -> str:
@@ -45,16 +46,20 @@ class LocalCheckpoints:
     def path(self, ref: str) -> Path:
         """The file of ``ref`` (a ``#member`` suffix names a row of a stacked checkpoint), always
         inside ``root``: a reference from a log that points elsewhere is refused."""
-        return self.root / inside(split_ref(ref)[0])
+        return Path(self._file(ref))
+
+    def _file(self, ref: str) -> str:
+        # (strings, not Paths: this runs twice per ready step, and pathlib's parsing is most of it)
+        return os.path.join(self._root, inside(split_ref(ref)[0]))
 
     def save(self, ref: str, payload: bytes) -> None:
-        path = self.path(ref)
+        path = self._file(ref)
         try:
             try:
-                write_atomic(path, payload)
+                write_atomic_str(path, payload)
             except FileNotFoundError:  # the member's first checkpoint: its folder is made once
-                path.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(path, payload)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                write_atomic_str(path, payload)
         except OSError as err:
             if err.errno == errno.ENOSPC:
                 raise DiskFullError(f"no space left for checkpoint {path}; free some space, then resume the "
@@ -62,18 +67,18 @@ class LocalCheckpoints:
             raise
 
     def load(self, ref: str) -> bytes:
+        path = self._file(ref)
         try:
-            return self.path(ref).read_bytes()
+            with open(path, "rb") as f:
+                return f.read()
         except FileNotFoundError:
-            raise CheckpointLostError(
-                f"checkpoint {self.path(ref)} is missing; was the run directory edited by hand?"
-            ) from None
+            raise CheckpointLostError(f"checkpoint {path} is missing; was the run directory edited by hand?") from None
 
     def delete(self, ref: str) -> None:
         try:
-            self.path(ref).unlink()
+            os.unlink(self._file(ref))
         except FileNotFoundError:
             pass
 
     def exists(self, ref: str) -> bool:
-        return self.path(ref).exists()
+        return os.path.exists(self._file(ref))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from poptune.errors import RunLogError
 
 
@@ -32,7 +30,7 @@ def inside(file: str) -> str:
         ...
         poptune.errors.RunLogError: the run log names the checkpoint '../outside.pkl', outside its checkpoint folder; refused
     """
-    parts = PurePosixPath(file).parts
-    if not parts or PurePosixPath(file).is_absolute() or ".." in parts or "\\" in file or ":" in parts[0]:
+    parts = [part for part in file.split("/") if part not in ("", ".")]
+    if not parts or file.startswith("/") or ".." in parts or "\\" in file or ":" in parts[0]:
         raise RunLogError(f"the run log names the checkpoint {file!r}, outside its checkpoint folder; refused")
     return file

@@ -92,3 +92,22 @@ def test_a_failed_append_commits_nothing_and_sets_no_seq(tmp_path):
     assert all(e.seq is None for e in bad)
     store.append([ev.Reported(member=0, step=2, score=1.0)])
     assert [e.seq for e in store.read()] == [1, 2]
+
+
+def test_a_log_made_with_the_autoincrement_schema_appends_on_from_its_last_seq(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "poptune.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, kind TEXT NOT NULL, "
+               "member INTEGER, step INTEGER, score REAL, data TEXT NOT NULL)")
+    db.executemany("INSERT INTO events(time, kind, member, step, score, data) VALUES (0, 'report', 0, ?, 0.5, '{}')",
+                   [(1,), (2,)])
+    db.commit()
+    db.close()
+    store = Store(path)
+    events = [ev.Reported(member=0, step=3, score=0.5), ev.Reported(member=0, step=4, score=0.5)]
+    store.append(events)
+    assert [e.seq for e in events] == [3, 4]
+    assert [(e.seq, e.step) for e in store.read()] == [(1, 1), (2, 2), (3, 3), (4, 4)]
+    store.close()
