@@ -58,8 +58,8 @@ def write_atomic_str(path: str, data: bytes | str) -> None:
             continue
         break
     try:
-        os.fchmod(fd, FILE_MODE)  # the policy, whatever the umask is now
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(fd, "wb") as f:  # (closes the descriptor, whatever happens next)
+            os.fchmod(f.fileno(), FILE_MODE)  # the policy, whatever the umask is now
             f.write(payload)
         os.replace(tmp, path)
     except BaseException:

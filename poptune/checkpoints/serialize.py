@@ -135,7 +135,9 @@ def _tensor(dtype: str, shape: tuple, data: bytearray) -> Any:
     kind = getattr(torch, dtype, None)
     if not isinstance(kind, torch.dtype) or not isinstance(data, (bytes, bytearray)):
         raise _Refused(f"tensor of {dtype!r}")
-    if not data:
+    if not data:  # (a tensor with no elements: nothing to allocate, whatever the shape claims)
+        if 0 not in shape:
+            raise ValueError(f"a tensor of shape {shape} without data")
         return torch.empty(shape, dtype=kind)
     if isinstance(data, bytes):
         data = bytearray(data)

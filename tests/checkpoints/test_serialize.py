@@ -91,3 +91,19 @@ def test_the_safe_loader_builds_tensors_of_dtypes_only():
     pickle.Pickler(payload, protocol=pickle.HIGHEST_PROTOCOL).dump(_Forged())
     with pytest.raises(pt.CheckpointError, match="tensor of 'load'"):
         loads(payload.getvalue(), "m")
+
+
+class _Huge:
+    """Pickles as a tensor that claims a huge shape and brings no data."""
+
+    def __reduce__(self):
+        from poptune.checkpoints import serialize
+
+        return serialize._tensor, ("float32", (10**12,), bytearray())
+
+
+def test_a_tensor_without_data_must_have_no_elements():
+    payload = io.BytesIO()
+    pickle.Pickler(payload, protocol=pickle.HIGHEST_PROTOCOL).dump(_Huge())
+    with pytest.raises(pt.CheckpointLostError, match="without data"):
+        loads(payload.getvalue(), "m")
