@@ -50,13 +50,14 @@ def write_atomic_str(path: str, data: bytes | str) -> None:
     payload = data.encode() if isinstance(data, str) else data
     folder, name = os.path.split(path)
     suffix = os.path.splitext(name)[1]
-    while True:
+    for attempt in range(_ATTEMPTS):
         tmp = os.path.join(folder, f".tmp-{os.getpid()}-{_TOKEN}-{next(_COUNTER)}{suffix}")
         try:
             fd = os.open(tmp, _CREATE, FILE_MODE)
+            break
         except FileExistsError:
-            continue
-        break
+            if attempt == _ATTEMPTS - 1:
+                raise
     try:
         with os.fdopen(fd, "wb") as f:  # (closes the descriptor, whatever happens next)
             os.fchmod(f.fileno(), FILE_MODE)  # the policy, whatever the umask is now
@@ -70,6 +71,7 @@ def write_atomic_str(path: str, data: bytes | str) -> None:
         raise
 
 
+_ATTEMPTS = 100  # names taken in a row before giving up (as tempfile.mkstemp)
 _TOKEN = secrets.token_hex(4)
 _COUNTER = itertools.count()
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)

@@ -14,7 +14,9 @@ small ``torch.save`` archive and reads each back with ``torch.load``, a third of
 per tensor, the larger part of a small model's checkpoint time. Such a tensor comes back
 contiguous and with storage of its own (views of one storage come back as separate tensors:
 ``load_state_dict`` copies them into the model's own parameters either way). Other tensors
-(parameters, tensors that require grad, GPU, sparse or quantized tensors) keep torch's pickling.
+(parameters, tensors that require grad, GPU, sparse, nested, quantized, named or expanded
+tensors, tensors with attributes of their own) keep torch's pickling, as do all tensors written
+on a big-endian machine (the raw bytes are little-endian).
 """
 
 from __future__ import annotations
@@ -116,24 +118,43 @@ class _Refused(Exception):
     pass
 
 
+# the dtypes a tensor may be written in as raw bytes (and read back in): no quantized ones,
+# which need a quantizer the bytes do not carry
+_RAW_DTYPES = frozenset({
+    "bool", "uint8", "int8", "int16", "int32", "int64", "uint16", "uint32", "uint64", "float16", "bfloat16",
+    "float32", "float64", "complex32", "complex64", "complex128", "float8_e4m3fn", "float8_e4m3fnuz",
+    "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu",
+})
+
+
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         torch = sys.modules.get("torch")
         if torch is None or type(obj) is not torch.Tensor:
             return NotImplemented
-        if (obj.device.type != "cpu" or obj.layout != torch.strided or obj.requires_grad or obj.is_quantized
-                or obj.is_conj() or obj.is_neg()):
+        dtype = str(obj.dtype).removeprefix("torch.")
+        if (dtype not in _RAW_DTYPES or obj.device.type != "cpu" or obj.layout != torch.strided or obj.is_nested
+                or obj.requires_grad or obj.is_conj() or obj.is_neg() or obj.__dict__ or _named(obj)
+                or (obj.numel() > 1 and 0 in obj.stride())  # expanded: its storage is smaller than its data
+                or sys.byteorder != "little"):
             return NotImplemented
         data = obj.contiguous().reshape(-1).view(torch.uint8).numpy()  # the tensor's bytes, not copied
-        return _tensor, (str(obj.dtype).removeprefix("torch."), tuple(obj.shape), pickle.PickleBuffer(data))
+        return _tensor, (dtype, tuple(obj.shape), pickle.PickleBuffer(data))
+
+
+def _named(tensor: Any) -> bool:
+    has_names = getattr(tensor, "has_names", None)  # (named tensors: gone from recent torch)
+    return has_names is not None and has_names()
 
 
 def _tensor(dtype: str, shape: tuple, data: bytearray) -> Any:
     """A tensor written by :class:`_Pickler`: ``data`` (a fresh, writable buffer) becomes its storage."""
+    if dtype not in _RAW_DTYPES or not isinstance(data, (bytes, bytearray)):
+        raise _Refused(f"tensor of {dtype!r}")
     import torch
 
     kind = getattr(torch, dtype, None)
-    if not isinstance(kind, torch.dtype) or not isinstance(data, (bytes, bytearray)):
+    if not isinstance(kind, torch.dtype):  # (a dtype this torch does not have)
         raise _Refused(f"tensor of {dtype!r}")
     if not data:  # (a tensor with no elements: nothing to allocate, whatever the shape claims)
         if 0 not in shape:

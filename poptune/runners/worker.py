@@ -43,9 +43,11 @@ def seed_globals(seed: int) -> None:
     torch = sys.modules.get("torch")
     if torch is not None:
         accelerator = getattr(torch, "accelerator", None)
-        if accelerator is None or accelerator.is_available():
+        # (which accelerator torch was built for: asking whether one is available would start
+        # CUDA's driver here, and a process that did cannot fork workers that use CUDA)
+        if accelerator is None or accelerator.current_accelerator() is not None:
             torch.manual_seed(seed)  # the CPU's and every device's generators
-        else:  # no device to seed: torch.manual_seed would still queue a seed for each kind (0.15 ms)
+        else:  # a build without devices: torch.manual_seed would still queue a seed per device kind (0.15 ms)
             torch.default_generator.manual_seed(seed)
 
 

@@ -63,7 +63,7 @@ class Optimizer:
         raise NotImplementedError
 
     def update(self, params, grads, state, resolve: Resolve) -> None:
-        """Step every member. ``grads`` are consumed: they may be changed in place."""
+        """Step every member (``grads`` are left as they are)."""
         raise NotImplementedError
 
 
@@ -106,7 +106,8 @@ class SGD(Optimizer):
         for name, p in params.items():
             g = grads[name]
             if decay is not None:
-                g.addcmul_(p, _b(decay, p))  # g + weight_decay * p, in place: g is ours
+                g = g.addcmul(p, _b(decay, p))  # g + weight_decay * p (not in place: autograd may
+                # hand two parameters one gradient tensor, or an expanded one)
             if momentum is not None:
                 buf = state["momentum_buffer"][name]
                 if damp is None:  # buf starts at zero: momentum * 0 + g == g, as torch's first step
@@ -173,7 +174,7 @@ class Adam(Optimizer):
             if shrink is not None:
                 p.mul_(_b(shrink, p))
             elif decay is not None:
-                g.addcmul_(p, _b(decay, p))
+                g = g.addcmul(p, _b(decay, p))
             m, v = state["exp_avg"][name], state["exp_avg_sq"][name]
             m.lerp_(g, _b(one_minus_beta1, p))
             v.mul_(_b(beta2, p)).addcmul_(g, g * _b(one_minus_beta2, p))

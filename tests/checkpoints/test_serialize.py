@@ -107,3 +107,33 @@ def test_a_tensor_without_data_must_have_no_elements():
     pickle.Pickler(payload, protocol=pickle.HIGHEST_PROTOCOL).dump(_Huge())
     with pytest.raises(pt.CheckpointLostError, match="without data"):
         loads(payload.getvalue(), "m")
+
+
+class _Quantized:
+    """Pickles as raw bytes claimed to be a quantized tensor (which needs a quantizer)."""
+
+    def __reduce__(self):
+        from poptune.checkpoints import serialize
+
+        return serialize._tensor, ("qint8", (3,), bytearray(b"abc"))
+
+
+def test_quantized_dtypes_are_not_built_from_raw_bytes():
+    payload = io.BytesIO()
+    pickle.Pickler(payload, protocol=pickle.HIGHEST_PROTOCOL).dump(_Quantized())
+    with pytest.raises(pt.CheckpointError, match="tensor of 'qint8'"):
+        loads(payload.getvalue(), "m")
+
+
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")
+def test_tensors_raw_bytes_cannot_describe_keep_torchs_pickling():
+    expanded = torch.zeros(1).expand(10_000)
+    assert len(dumps(expanded, "m")) < 2_000  # its one element, not 10,000 copies
+    assert torch.equal(loads(dumps(expanded, "m"), "m"), expanded)
+    tagged = torch.ones(2)
+    tagged.note = "kept"
+    back = loads(dumps(tagged, "m"), "m", trusted=True)
+    assert back.note == "kept" and torch.equal(back, tagged)
+    nested = torch.nested.nested_tensor([torch.ones(2), torch.ones(3)])
+    back = loads(dumps(nested, "m"), "m", trusted=True)
+    assert [t.tolist() for t in back.unbind()] == [[1.0, 1.0], [1.0, 1.0, 1.0]]

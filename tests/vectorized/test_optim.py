@@ -88,3 +88,30 @@ def test_bad_optimizer_arguments():
         pt.vectorized.SGD(momentum=0.9, dampening=0.1, nesterov=True)
     with pytest.raises(pt.ConfigError, match=r"beta1 must be in \[0, 1\)"):
         pt.vectorized.Adam(beta1=1.0)
+
+
+@pytest.mark.parametrize("kind", ["sgd-momentum-decay", "adam"])
+def test_gradients_autograd_shares_or_expands_are_decayed_per_parameter(kind):
+    # x @ (w + d): autograd hands w and d one gradient tensor; off.sum(): an expanded gradient
+    def fn(p, x):
+        return (x @ (p["w"] + p["d"])).sum() + p["off"].sum()
+
+    def init(g):
+        return {"w": torch.randn(3, 2, generator=g), "d": torch.randn(3, 2, generator=g), "off": torch.randn(4, generator=g)}
+
+    rows = [hparams(i) for i in range(2)]
+    pop = pt.vectorized.Population(pt.vectorized.Functional(fn, init), 2, optimizer=VECTORIZED[kind](), hparams=rows)
+    copies = []
+    for i in range(2):
+        params = {k: v[i].detach().clone().requires_grad_(True) for k, v in pop.params.items()}
+        copies.append((params, TORCH[kind](list(params.values()), rows[i])))
+    x = torch.randn(5, 3)
+    for _ in range(3):
+        pop.step(pop(x))
+        for params, opt in copies:
+            opt.zero_grad()
+            fn(params, x).backward()
+            opt.step()
+    for i, (params, _) in enumerate(copies):
+        for name, value in params.items():
+            assert torch.allclose(pop.params[name][i], value, atol=1e-6), (name, i)
