@@ -84,7 +84,7 @@ def run(
         eval_batch_size: Validation batch size.
         compile: Compile the training step with ``torch.compile`` (the last, smaller batch of
             each epoch is dropped so that shapes stay fixed). It costs once per process (the
-            demo's model on a 2-core CPU: about 15 s; about 5.5 s when torch's compile cache,
+            demo's model on a 2-core CPU: about 14 s; about 5 s when torch's compile cache,
             ``TORCHINDUCTOR_CACHE_DIR``, holds it from an earlier run) and then saves per step:
             1.1x with dropout at N=32, 2.3x without, on that CPU (``benchmarks/README.md``).
 
