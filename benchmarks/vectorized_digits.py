@@ -47,6 +47,7 @@ from pathlib import Path
 
 import poptune as pt
 from benchmarks import common
+from poptune.demo import digits
 
 HIDDEN = (128, 128)
 EPOCHS, BATCH = 15, 32
@@ -73,17 +74,15 @@ class _TimedMember:
 
 
 def _timed_train(member, hidden):
-    from poptune.demo import digits
-
     digits.train(_TimedMember(member), data_seed=0, noise=0.3, hidden=hidden)
 
 
 def run_processes(seed: int, population: int, tmp: str) -> dict:
-    from poptune.demo import compare, digits
+    from poptune.demo import compare
 
     digits.load(0, 0.3)  # loaded before the clock starts, as for the vectorized runs (the workers inherit it)
     start = time.perf_counter()
-    result = pt.run(functools.partial(_timed_train, hidden=HIDDEN), _space(), population=population, steps=EPOCHS,
+    result = pt.run(functools.partial(_timed_train, hidden=HIDDEN), digits.SPACE, population=population, steps=EPOCHS,
                     interval=1, exploit=pt.Truncation(0.25), runner=pt.runners.Processes(workers=2, threads=1),
                     dir=tmp, seed=seed, progress=False)
     seconds = time.perf_counter() - start
@@ -97,7 +96,6 @@ def run_processes(seed: int, population: int, tmp: str) -> dict:
 def run_vectorized(seed: int, population: int, tmp: str, threads: int, compile: bool) -> dict:
     import torch
 
-    from poptune.demo import digits
     from poptune.vectorized import Session
 
     torch.set_num_threads(threads)
@@ -131,7 +129,7 @@ def run_vectorized(seed: int, population: int, tmp: str, threads: int, compile: 
     try:
         start = time.perf_counter()
         result = pt.vectorized.run(
-            lambda: digits.dropout_mlp(HIDDEN), _space(), data=(data.x_train, data.y_train), val=(data.x_val, data.y_val),
+            lambda: digits.dropout_mlp(HIDDEN), digits.SPACE, data=(data.x_train, data.y_train), val=(data.x_val, data.y_val),
             population=population, steps=EPOCHS, interval=1, batch_size=BATCH, exploit=pt.Truncation(0.25), dir=tmp,
             seed=seed, progress=False, compile=compile, device="cpu",
         )
@@ -146,12 +144,6 @@ def run_vectorized(seed: int, population: int, tmp: str, threads: int, compile: 
     return {"accuracy": digits.accuracy(model, data.x_test, data.y_test),
             "seconds": seconds - (compile_seconds or 0.0), "loop": loop[0] - (compile_seconds or 0.0),
             "compile": compile_seconds}
-
-
-def _space():
-    from poptune.demo import digits
-
-    return digits.SPACE
 
 
 def one(config: str, seed: int, population: int) -> dict:

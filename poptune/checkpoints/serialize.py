@@ -62,6 +62,8 @@ def resolve(checkpoint: Any | Callable[[], Any]) -> Any:
 def dumps(state: Any, where: str) -> bytes:
     """Pickle ``state``; ``where`` names the member and step in the error."""
     try:
+        if "torch" not in sys.modules:  # no tensor can be in it: plain pickle, without the override's calls
+            return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         buffer = io.BytesIO()
         _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(state)
         return buffer.getvalue()
